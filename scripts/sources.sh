@@ -1,0 +1,94 @@
+#!/bin/bash
+# Fetch tinyboot's source tarballs from Debian and check them against etc/sources.conf.
+# usage: scripts/sources.sh [SOURCES_DIR]   (default /var/cache/tinyboot/sources; needs root
+# only when something is missing). Idempotent: prints nothing when everything is in place.
+set -euo pipefail
+
+dir=${1:-/var/cache/tinyboot/sources}
+conf=${TINYBOOT_SOURCES_CONF:-$(cd "$(dirname "$0")/.." && pwd)/etc/sources.conf}
+linux_tar=/usr/src/linux-source-6.1.tar.xz
+bb_name=busybox_1.35.0.orig.tar.bz2
+src_list=/etc/apt/sources.list.d/debian-src.sources
+updated=0
+
+die() { echo "sources.sh: $*" >&2; exit 1; }
+
+need_root() {
+	[ "$(id -u)" -eq 0 ] || die "$1: run as root"
+}
+
+# sha256 of [section] in $conf
+conf_sha256() {
+	local v
+	v=$(awk -v sec="[$1]" '
+		/^[ \t]*#/ { next }
+		/^\[/ { in_sec = ($1 == sec); next }
+		in_sec && $1 == "sha256" && $2 == "=" { print $3; exit }
+	' "$conf")
+	[[ $v =~ ^[0-9a-f]{64}$ ]] || die "$conf: no valid sha256 in [$1]"
+	echo "$v"
+}
+
+apt_update_once() {
+	if [ "$updated" -eq 0 ]; then
+		apt-get update -qq >/dev/null
+		updated=1
+	fi
+}
+
+# A deb-src entry mirroring the existing deb822 "Types: deb" entries (same URIs, suites, keys).
+has_deb_src() {
+	grep -rqsE '^[[:space:]]*(Types:.*deb-src|deb-src[[:space:]])' \
+		/etc/apt/sources.list /etc/apt/sources.list.d/
+}
+
+ensure_deb_src() {
+	local deb
+	has_deb_src && return 0
+	need_root "adding $src_list"
+	# the Debian archive's own entry (signed by Debian's keyring), not a third-party repository
+	deb=$(grep -lE '^Types:[[:space:]]*deb[[:space:]]*$' /etc/apt/sources.list.d/*.sources \
+		2>/dev/null | xargs -r grep -l 'debian-archive-keyring' | head -n1) || true
+	[ -n "$deb" ] || die "no Debian 'Types: deb' entry in /etc/apt/sources.list.d to mirror"
+	sed -E 's/^Types:[[:space:]]*deb[[:space:]]*$/Types: deb-src/' "$deb" > "$src_list.tmp"
+	mv "$src_list.tmp" "$src_list"
+	apt_update_once
+}
+
+check_sha256() {
+	local file=$1 want=$2 got
+	got=$(sha256sum "$file" | cut -d' ' -f1)
+	[ "$got" = "$want" ] || die "$file: sha256 $got, etc/sources.conf wants $want"
+}
+
+[ -r "$conf" ] || die "$conf: not readable"
+ensure_deb_src
+linux_sha=$(conf_sha256 linux-6.1-debian)
+bb_sha=$(conf_sha256 busybox-1.35.0)
+
+if [ ! -f "$linux_tar" ]; then
+	need_root "installing linux-source-6.1"
+	apt_update_once
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		linux-source-6.1 >/dev/null
+fi
+check_sha256 "$linux_tar" "$linux_sha"
+
+if [ ! -f "$dir/$bb_name" ] ||
+   [ "$(sha256sum "$dir/$bb_name" | cut -d' ' -f1)" != "$bb_sha" ]; then
+	ensure_deb_src
+	mkdir -p "$dir"
+	tmp=$(mktemp -d "$dir/.apt-source.XXXXXX")
+	trap 'rm -rf "$tmp"' EXIT
+	# apt-get source runs as root here; the sandbox user cannot write $tmp, so do not drop to it.
+	if ! (cd "$tmp" && apt-get source -qq --download-only -o APT::Sandbox::User=root busybox \
+		>/dev/null 2>&1); then
+		apt_update_once
+		(cd "$tmp" && apt-get source -qq --download-only -o APT::Sandbox::User=root busybox \
+			>/dev/null) || die "apt-get source --download-only busybox failed"
+	fi
+	[ -f "$tmp/$bb_name" ] || die "apt-get source busybox brought no $bb_name (Debian moved on?)"
+	check_sha256 "$tmp/$bb_name" "$bb_sha"
+	mv "$tmp/$bb_name" "$dir/$bb_name"
+fi
+check_sha256 "$dir/$bb_name" "$bb_sha"
