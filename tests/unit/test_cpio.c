@@ -1,5 +1,5 @@
 /* test_cpio.c - golden-byte and round-trip tests for daemon/cpio.c. */
-#define _GNU_SOURCE
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>

@@ -1,0 +1,156 @@
+/* runtime.c - open the state and payload directories behind a reloadable snapshot. */
+#include "tinyboot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* mkdir -p for an absolute or relative path given by the administrator. */
+static int runtime_mkdirs(const char *path, mode_t mode)
+{
+	char buf[4096];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int runtime_open_dir(const char *path, bool create, char *err, size_t errlen)
+{
+	int fd, rc;
+
+	if (create) {
+		rc = runtime_mkdirs(path, 0755);
+		if (rc) {
+			snprintf(err, errlen, "create %s: %s", path, strerror(-rc));
+			return rc;
+		}
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+		return rc;
+	}
+	return fd;
+}
+
+static int runtime_subdir(int parent, const char *name, const char *parent_path, char *err,
+			  size_t errlen)
+{
+	int fd, rc;
+
+	if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
+		rc = -errno;
+		snprintf(err, errlen, "create %s/%s: %s", parent_path, name, strerror(errno));
+		return rc;
+	}
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "open %s/%s: %s", parent_path, name, strerror(errno));
+		return rc;
+	}
+	return fd;
+}
+
+static void runtime_free(struct runtime *rt)
+{
+	if (!rt)
+		return;
+	if (rt->state_fd >= 0)
+		close(rt->state_fd);
+	if (rt->artifacts_fd >= 0)
+		close(rt->artifacts_fd);
+	if (rt->payloads_fd >= 0)
+		close(rt->payloads_fd);
+	if (rt->tmp_fd >= 0)
+		close(rt->tmp_fd);
+	options_free(&rt->opts);
+	free(rt);
+}
+
+/* Takes ownership of *opts (it is left zeroed) whether or not it succeeds. */
+int runtime_open(struct options *opts, struct runtime **out, char *err, size_t errlen)
+{
+	struct runtime *rt = calloc(1, sizeof(*rt));
+	int rc;
+
+	if (!rt) {
+		options_free(opts);
+		return -ENOMEM;
+	}
+	rt->opts = *opts;
+	memset(opts, 0, sizeof(*opts));
+	rt->state_fd = rt->artifacts_fd = rt->payloads_fd = rt->tmp_fd = -1;
+	atomic_init(&rt->refs, 1);
+
+	rc = runtime_open_dir(rt->opts.state_dir, true, err, errlen);
+	if (rc < 0)
+		goto fail;
+	rt->state_fd = rc;
+	rc = runtime_subdir(rt->state_fd, "artifacts", rt->opts.state_dir, err, errlen);
+	if (rc < 0)
+		goto fail;
+	rt->artifacts_fd = rc;
+	rc = runtime_subdir(rt->state_fd, "tmp", rt->opts.state_dir, err, errlen);
+	if (rc < 0)
+		goto fail;
+	rt->tmp_fd = rc;
+	if (rt->opts.payload_dir)
+		rc = runtime_open_dir(rt->opts.payload_dir, false, err, errlen);
+	else
+		rc = runtime_subdir(rt->state_fd, "payloads", rt->opts.state_dir, err, errlen);
+	if (rc < 0)
+		goto fail;
+	rt->payloads_fd = rc;
+	*out = rt;
+	return 0;
+fail:
+	runtime_free(rt);
+	return rc;
+}
+
+struct runtime *runtime_get(struct tinyboot *tb)
+{
+	struct runtime *rt;
+
+	pthread_mutex_lock(&tb->lock);
+	rt = tb->rt;
+	atomic_fetch_add(&rt->refs, 1);
+	pthread_mutex_unlock(&tb->lock);
+	return rt;
+}
+
+void runtime_put(struct runtime *rt)
+{
+	if (rt && atomic_fetch_sub(&rt->refs, 1) == 1)
+		runtime_free(rt);
+}
+
+void runtime_replace(struct tinyboot *tb, struct runtime *rt)
+{
+	struct runtime *old;
+
+	pthread_mutex_lock(&tb->lock);
+	old = tb->rt;
+	tb->rt = rt;
+	pthread_mutex_unlock(&tb->lock);
+	runtime_put(old);
+}

@@ -1,0 +1,166 @@
+/* tinybootd.c - start-up, signals and shutdown of the daemon. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "etag.h"
+#include "http.h"
+#include "listen.h"
+#include "log.h"
+#include "options.h"
+#include "sdnotify.h"
+#include "tinyboot.h"
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_CONFIG = 1,
+	EXIT_DIRS = 2,
+	EXIT_LISTEN = 3,
+	EXIT_HTTP = 4,
+};
+
+/* Mass boots open many connections at once: use the whole hard limit. */
+static void tinybootd_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int tinybootd_check(struct options *opts)
+{
+	struct sockaddr_storage ss;
+	struct runtime *rt = NULL;
+	socklen_t len;
+	char err[1024];
+
+	if (listen_parse(opts->listen, &ss, &len)) {
+		fprintf(stderr, "tinybootd: listen: '%s' is not ADDR:PORT\n", opts->listen);
+		options_free(opts);
+		return EXIT_CONFIG;
+	}
+	if (runtime_open(opts, &rt, err, sizeof(err))) {
+		fprintf(stderr, "tinybootd: %s\n", err);
+		return EXIT_DIRS;
+	}
+	runtime_put(rt);
+	printf("configuration OK\n");
+	return EXIT_OK;
+}
+
+static void tinybootd_reload(struct tinyboot *tb, int argc, char *argv[])
+{
+	struct options opts;
+	struct runtime *rt;
+	char err[1024];
+
+	sdnotify("RELOADING=1");
+	if (options_load(&opts, argc, argv, err, sizeof(err))) {
+		log_error("reload: %s; keeping the running configuration", err);
+		options_free(&opts);
+		goto out;
+	}
+	if (strcmp(opts.listen, tb->rt->opts.listen) != 0 ||
+	    opts.connection_timeout != tb->rt->opts.connection_timeout ||
+	    opts.max_connections != tb->rt->opts.max_connections ||
+	    opts.max_connections_per_ip != tb->rt->opts.max_connections_per_ip ||
+	    opts.connection_memory != tb->rt->opts.connection_memory ||
+	    opts.threads != tb->rt->opts.threads)
+		log_warnx("reload: listen address and connection limits change only on restart");
+	log_set_level(opts.log_level);
+	if (runtime_open(&opts, &rt, err, sizeof(err))) {
+		log_error("reload: %s; keeping the running configuration", err);
+		goto out;
+	}
+	runtime_replace(tb, rt);
+	log_info("configuration reloaded");
+out:
+	sdnotify("READY=1");
+}
+
+int main(int argc, char *argv[])
+{
+	struct tinyboot tb;
+	struct options opts;
+	sigset_t sigs;
+	char err[1024];
+	int listen_fd, sig;
+
+	if (options_load(&opts, argc, argv, err, sizeof(err))) {
+		fprintf(stderr, "tinybootd: %s\n", err);
+		options_free(&opts);
+		return EXIT_CONFIG;
+	}
+	if (opts.show_help) {
+		options_print_help(argv[0]);
+		options_free(&opts);
+		return EXIT_OK;
+	}
+	if (opts.show_version) {
+		printf("tinybootd %s\n", TINYBOOT_VERSION);
+		options_free(&opts);
+		return EXIT_OK;
+	}
+	if (opts.check_only)
+		return tinybootd_check(&opts);
+	log_set_level(opts.log_level);
+
+	/* Signals are taken synchronously in this thread; pool threads inherit the mask. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	tinybootd_raise_nofile();
+
+	memset(&tb, 0, sizeof(tb));
+	pthread_mutex_init(&tb.lock, NULL);
+	tb.started = time(NULL);
+	if (runtime_open(&opts, &tb.rt, err, sizeof(err)))
+		fatalx(EXIT_DIRS, "%s", err);
+	tb.etags = etag_cache_new();
+	if (!tb.etags)
+		fatalx(EXIT_DIRS, "out of memory");
+
+	listen_fd = listen_open(tb.rt->opts.listen, tb.listen_address, sizeof(tb.listen_address));
+	if (listen_fd < 0)
+		fatalx(EXIT_LISTEN, "cannot listen on %s", tb.rt->opts.listen);
+	if (http_start(&tb, listen_fd))
+		fatalx(EXIT_HTTP, "libmicrohttpd failed to start on %s", tb.listen_address);
+
+	printf("tinybootd %s listening on http://%s/\n", TINYBOOT_VERSION, tb.listen_address);
+	fflush(stdout);
+	log_info("listening on http://%s/ (state %s)", tb.listen_address, tb.rt->opts.state_dir);
+	sdnotify("READY=1");
+
+	for (;;) {
+		sig = sigwaitinfo(&sigs, NULL);
+		if (sig < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("sigwaitinfo");
+			break;
+		}
+		if (sig == SIGHUP) {
+			tinybootd_reload(&tb, argc, argv);
+			continue;
+		}
+		break;
+	}
+	log_info("%s: finishing transfers in flight, then exiting", strsignal(sig));
+	sdnotify("STOPPING=1");
+	http_drain_and_stop(&tb, tb.rt->opts.drain_timeout);
+	runtime_put(tb.rt);
+	etag_cache_free(tb.etags);
+	pthread_mutex_destroy(&tb.lock);
+	log_info("stopped");
+	return EXIT_OK;
+}

@@ -1,0 +1,38 @@
+#!/bin/bash
+# Install every Debian package tinyboot needs to build, test and benchmark. Idempotent and quiet
+# when everything is present; run as root (or with sudo) on Debian 12.
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev libssl-dev
+	libjansson-dev liblzma-dev
+	# tests
+	libcmocka-dev curl jq iproute2
+	# benchmarks
+	nginx wrk
+	# building kernels and busybox
+	linux-source-6.1 flex bison bc libelf-dev xz-utils bzip2 ccache musl-tools libc6-dev-i386
+	# booting guests
+	qemu-system-x86 ipxe ipxe-qemu busybox-static dnsmasq-base
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[[ $status == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo="sudo"
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Debian's nginx package would start a system-wide server on port 80; tinyboot only runs its own.
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+	printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+	$sudo chmod 0755 /usr/sbin/policy-rc.d
+	trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,139 @@
+# lib.sh - shared helpers for integration tests: start the real daemon, make real requests with
+# curl, assert on status, headers and exact bytes, and always clean up what was started.
+# Sourced by tests/integration/*.sh; each test is a shell function named test_*.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TINYBOOTD=${TINYBOOTD:-$ROOT/build/asan/tinybootd}
+TINYBOOT_CLI=${TINYBOOT_CLI:-$ROOT/build/tinyboot}
+T=$(mktemp -d /tmp/tinyboot-test.XXXXXX)
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+TESTS_PASSED=0
+TESTS_FAILED=0
+CURRENT_FAILED=0
+OWNED_PIDS=()
+
+lib_cleanup() {
+	local p
+	for p in "${OWNED_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${OWNED_PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	[[ -n ${KEEP_TEST_DIR:-} ]] || rm -rf "$T"
+}
+trap lib_cleanup EXIT
+trap '' PIPE # a peer that hangs up fails an assertion, not the whole suite
+
+own_pid() { OWNED_PIDS+=("$1"); }
+
+fail() {
+	echo "    FAIL: $*" >&2
+	CURRENT_FAILED=1
+}
+
+# Start tinybootd with the given extra flags. Sets TB_PID, TB (host:port), TB_URL, TB_LOG.
+# Fails the current test if it does not print its address within 10 s.
+tb_start() {
+	local name=${TB_NAME:-tb$RANDOM}
+	TB_LOG=$T/$name.log
+	TB_OUT=$T/$name.out
+	mkdir -p "$T/state" "$T/payloads"
+	local payloads=()
+	# TB_PAYLOADS= (empty) leaves the payload directory to a --config file
+	[[ -n ${TB_PAYLOADS-$T/payloads} ]] && payloads=(--payloads "${TB_PAYLOADS-$T/payloads}")
+	"$TINYBOOTD" --listen 127.0.0.1:0 --state "$T/state" "${payloads[@]}" \
+		--log-level debug "$@" > "$TB_OUT" 2> "$TB_LOG" &
+	TB_PID=$!
+	own_pid "$TB_PID"
+	for _ in $(seq 200); do
+		TB=$(sed -n 's|.*listening on http://\(.*\)/$|\1|p' "$TB_OUT" 2>/dev/null)
+		[[ -n $TB ]] && break
+		kill -0 "$TB_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if [[ -z $TB ]]; then
+		fail "tinybootd did not start: $(cat "$TB_LOG")"
+		return 1
+	fi
+	TB_URL=http://$TB
+}
+
+# Stop with SIGTERM; the daemon must exit 0 and its log must hold no sanitizer report.
+tb_stop() {
+	local rc=0
+	kill -TERM "$TB_PID" 2>/dev/null || { fail "tinybootd $TB_PID already gone"; return 1; }
+	wait "$TB_PID" || rc=$?
+	[[ $rc -eq 0 ]] || fail "tinybootd exited $rc after SIGTERM: $(tail -20 "$TB_LOG")"
+	tb_check_sanitizers "$TB_LOG"
+}
+
+tb_check_sanitizers() {
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$1"; then
+		fail "sanitizer report in $1:"
+		sed -n '/ERROR: \|runtime error:/,+25p' "$1" >&2
+	fi
+}
+
+# req METHOD PATH [curl args...]: one request; leaves STATUS, $T/headers and $T/body.
+req() {
+	local method=$1 path=$2
+	shift 2
+	local out=$T/body
+	rm -f "$T/body" "$T/headers"
+	# curl -I prints the headers as the body; keep them out of $T/body
+	[[ $method == HEAD ]] && out=/dev/null && set -- --head "$@"
+	STATUS=$(curl -s --path-as-is -X "$method" -o "$out" -D "$T/headers" \
+		-w '%{http_code}' "$@" "$TB_URL$path") || true
+	[[ -e $T/body ]] || : > "$T/body" # curl creates no file for an empty body
+}
+
+# The value of a response header (last occurrence, CR stripped), or empty.
+header() {
+	local name=$1
+	awk -v n="$(tr 'A-Z' 'a-z' <<<"$name")" 'BEGIN {IGNORECASE = 1}
+		{ sub(/\r$/, "") } tolower(substr($0, 1, length(n) + 1)) == n ":" {
+		v = substr($0, length(n) + 2); sub(/^[ \t]+/, "", v); last = v } END { print last }' \
+		"$T/headers"
+}
+
+expect_status() { [[ $STATUS == "$1" ]] || fail "status $STATUS, want $1 ($(head -c 200 "$T/body"))"; }
+expect_header() {
+	local got
+	got=$(header "$1")
+	[[ $got == "$2" ]] || fail "header $1: '$got', want '$2'"
+}
+expect_no_header() {
+	grep -qi "^$1:" "$T/headers" && fail "unexpected header $(grep -i "^$1:" "$T/headers")"
+	return 0
+}
+expect_body() {
+	local want
+	want=$(printf '%b' "$1"; echo x)
+	want=${want%x}
+	[[ $(cat "$T/body"; echo x) == "${want}x" ]] ||
+		fail "body '$(head -c 300 "$T/body")', want '$1'"
+}
+expect_body_file() { cmp -s "$T/body" "$1" || fail "body differs from $1 ($(stat -c %s "$T/body") bytes)"; }
+expect_eq() { [[ $1 == "$2" ]] || fail "${3:-value}: '$1', want '$2'"; }
+
+# Run every test_* function (optionally only those matching $TEST_FILTER) and print the summary.
+run_tests() {
+	local t
+	for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
+		[[ -z ${TEST_FILTER:-} || $t == *$TEST_FILTER* ]] || continue
+		CURRENT_FAILED=0
+		"$t"
+		if [[ $CURRENT_FAILED -eq 0 ]]; then
+			TESTS_PASSED=$((TESTS_PASSED + 1))
+			echo "  ok   $t"
+		else
+			TESTS_FAILED=$((TESTS_FAILED + 1))
+			echo "  FAIL $t"
+		fi
+	done
+	echo "$(basename "$0"): $TESTS_PASSED passed, $TESTS_FAILED failed"
+	[[ $TESTS_FAILED -eq 0 ]]
+}
