@@ -22,7 +22,10 @@ LIBS = $(PKG_LIBS) -lpthread
 # Daemon modules shared by tinybootd and the unit tests.
 CORE_SRCS = daemon/log.c daemon/options.c daemon/listen.c daemon/sdnotify.c daemon/urlname.c \
 	    daemon/range.c daemon/httpdate.c daemon/digest.c daemon/etag.c daemon/runtime.c \
-	    daemon/http.c daemon/http_file.c daemon/api.c daemon/cpio.c
+	    daemon/http.c daemon/http_file.c daemon/api.c daemon/cpio.c daemon/spawn.c \
+	    daemon/fsutil.c daemon/recipe.c daemon/variant.c daemon/kconfig.c daemon/sources.c \
+	    daemon/buildkey.c daemon/buildutil.c daemon/kbuild.c daemon/bbuild.c daemon/initramfs.c \
+	    daemon/builder.c daemon/http_images.c
 DAEMON_SRCS = daemon/tinybootd.c $(CORE_SRCS)
 CLI_SRCS = daemon/cli_main.c daemon/log.c
 UNIT_TESTS = test_urlname test_range test_httpdate test_options test_cpio

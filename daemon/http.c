@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "http_file.h"
+#include "http_images.h"
 #include "log.h"
 
 static void http_log_mhd(void *cls, const char *fmt, va_list ap)
@@ -156,6 +157,26 @@ static enum MHD_Result http_route(struct request *r)
 			return http_method_not_allowed(r, "GET, HEAD");
 		return http_file_serve(r, r->rt->payloads_fd, r->parts[1], HTTP_FILE_REVALIDATE);
 	}
+	if (http_is(r, 3, "images", NULL, NULL)) {
+		if (!get)
+			return http_method_not_allowed(r, "GET, HEAD");
+		return http_images_file(r, r->parts[1], r->parts[2]);
+	}
+	if (http_is(r, 3, "api", "v1", "builds")) {
+		if (!r->is_post)
+			return http_method_not_allowed(r, "POST");
+		return http_images_build_post(r);
+	}
+	if (http_is(r, 4, "api", "v1", "builds")) {
+		if (!get)
+			return http_method_not_allowed(r, "GET, HEAD");
+		return http_images_build_get(r, r->parts[3]);
+	}
+	if (http_is(r, 3, "api", "v1", "images")) {
+		if (!get)
+			return http_method_not_allowed(r, "GET, HEAD");
+		return http_images_list(r);
+	}
 	if (http_is(r, 3, "artifacts", NULL, NULL)) {
 		if (!get)
 			return http_method_not_allowed(r, "GET, HEAD");
@@ -261,7 +282,8 @@ int http_start(struct tinyboot *tb, int listen_fd)
 	/* epoll worker pool + turbo: the fastest mode for many small keep-alive requests and
 	 * large sendfile bodies; ITC is needed to quiesce a pool. */
 	tb->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+			MHD_ALLOW_SUSPEND_RESUME,
 		0, NULL, NULL, http_access, tb,
 		MHD_OPTION_EXTERNAL_LOGGER, http_log_mhd, NULL, /* first, so it sees every message */
 		MHD_OPTION_LISTEN_SOCKET, listen_fd,

@@ -24,11 +24,13 @@ struct runtime {
 
 struct etag_cache;
 struct MHD_Daemon;
+struct builder;
 
 struct tinyboot {
 	pthread_mutex_t lock; /* guards rt */
 	struct runtime *rt;
 	struct etag_cache *etags;
+	struct builder *builder;
 	struct MHD_Daemon *mhd;
 	atomic_uint requests_in_flight;
 	atomic_bool draining;

@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <curl/curl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "builder.h"
 #include "etag.h"
 #include "http.h"
 #include "listen.h"
@@ -130,6 +132,10 @@ int main(int argc, char *argv[])
 	if (!tb.etags)
 		fatalx(EXIT_DIRS, "out of memory");
 
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (builder_new(&tb, tb.rt->opts.max_kernel_builds, &tb.builder))
+		fatalx(EXIT_DIRS, "cannot set up the build queue in %s", tb.rt->opts.state_dir);
+
 	listen_fd = listen_open(tb.rt->opts.listen, tb.listen_address, sizeof(tb.listen_address));
 	if (listen_fd < 0)
 		fatalx(EXIT_LISTEN, "cannot listen on %s", tb.rt->opts.listen);
@@ -157,7 +163,10 @@ int main(int argc, char *argv[])
 	}
 	log_info("%s: finishing transfers in flight, then exiting", strsignal(sig));
 	sdnotify("STOPPING=1");
+	builder_shutdown(tb.builder); /* kills builds in flight, answers requests waiting on them */
 	http_drain_and_stop(&tb, tb.rt->opts.drain_timeout);
+	builder_free(tb.builder);
+	curl_global_cleanup();
 	runtime_put(tb.rt);
 	etag_cache_free(tb.etags);
 	pthread_mutex_destroy(&tb.lock);

@@ -1,0 +1,203 @@
+/* bbuild.c - busybox: allnoconfig + the recipe's fragment in a persistent O= tree per
+ * (source, libc, arch), checked, built static once per final .config. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "fsutil.h"
+#include "kconfig.h"
+
+#define BBUILD_CONFIG_MAX (1 << 20)
+
+/* oldconfig asks about options that became visible; Enter takes each default. */
+static char bbuild_enters[16384];
+
+static int bbuild_key(struct build_ctx *ctx, const struct source *bs)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char out[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+	char head[1024];
+
+	if (!md)
+		return -ENOMEM;
+	snprintf(head, sizeof(head), "busybox %d\nsource %s %s\nlibc %s\narch %s\ncompiler %s\nconfig\n",
+		 BUILD_FORMAT_VERSION, bs->name, bs->sha256, ctx->v->recipe->libc,
+		 ctx->v->recipe->arch, ctx->compiler);
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, head, strlen(head));
+	EVP_DigestUpdate(md, ctx->busybox_config, strlen(ctx->busybox_config));
+	EVP_DigestFinal_ex(md, out, &len);
+	EVP_MD_CTX_free(md);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(ctx->busybox_key + 2 * i, 3, "%02x", out[i]);
+	return 0;
+}
+
+/* The compiler for the recipe's libc and arch, as make variables. */
+static size_t bbuild_toolchain(struct build_ctx *ctx, char *cc, size_t cclen, char *extra,
+			       size_t extralen, char **argv, size_t n)
+{
+	const struct recipe *r = ctx->v->recipe;
+	bool musl = strcmp(r->libc, "musl") == 0;
+	bool m32 = strcmp(r->arch, "i386") == 0;
+
+	snprintf(cc, cclen, "CC=%s%s%s", ctx->use_ccache ? "ccache " : "", musl ? "musl-gcc" : "gcc",
+		 m32 ? " -m32" : "");
+	argv[n++] = cc;
+	if (musl) {
+		snprintf(extra, extralen, "EXTRA_CFLAGS=-isystem %s/include", ctx->headers_dir);
+		argv[n++] = extra;
+	}
+	return n;
+}
+
+static int bbuild_configure(struct build_ctx *ctx, const char *src, const char *tree)
+{
+	char obj[BUILD_PATH_MAX + 4], merge[BUILD_PATH_MAX], config[BUILD_PATH_MAX];
+	char frag[BUILD_PATH_MAX];
+	char *frags[1] = { frag };
+	int rc;
+
+	snprintf(obj, sizeof(obj), "O=%s", tree);
+	fsutil_path(config, sizeof(config), "%s/.config", tree);
+	fsutil_path(frag, sizeof(frag), "%s/busybox/%s.config", ctx->o->rootfs_dir,
+		    ctx->v->recipe->busybox_config);
+	/* busybox has no merge tool of its own; the kernel's merge_config.sh -m is a plain merge */
+	fsutil_path(merge, sizeof(merge), "%s/scripts/kconfig/merge_config.sh", ctx->kernel_src);
+
+	char *allno[] = { "make", "-C", (char *)src, obj, "allnoconfig", NULL };
+	rc = build_make(ctx, "busybox allnoconfig", allno, NULL, false);
+	if (rc)
+		return rc;
+	char *argv[] = { merge, "-m", "-O", (char *)tree, config, frag, NULL };
+	rc = build_make(ctx, "busybox merge_config.sh", argv, tree, false);
+	if (rc)
+		return rc;
+	if (!bbuild_enters[0])
+		memset(bbuild_enters, '\n', sizeof(bbuild_enters) - 1);
+	char *old[] = { "make", "-C", (char *)src, obj, "oldconfig", NULL };
+	rc = build_make_stdin(ctx, "busybox oldconfig", old, bbuild_enters);
+	if (rc)
+		return rc;
+	free(ctx->busybox_config);
+	ctx->busybox_config = NULL;
+	rc = fsutil_read_file(config, BBUILD_CONFIG_MAX, &ctx->busybox_config, NULL);
+	if (rc) {
+		snprintf(ctx->error, sizeof(ctx->error), "read %s: %s", config, strerror(-rc));
+		return rc;
+	}
+	rc = kconfig_check(ctx->busybox_config, frags, 1, src, ctx->error, sizeof(ctx->error));
+	build_log(ctx, "# busybox fragment check: %s", rc ? ctx->error : "ok");
+	return rc;
+}
+
+static int bbuild_compile(struct build_ctx *ctx, const char *src, const char *tree)
+{
+	static const char *const outputs[][2] = {
+		{ "busybox", "busybox" },
+		{ "busybox.links", "busybox.links" },
+		{ ".config", "config" },
+	};
+	char obj[BUILD_PATH_MAX + 4], jobs[32], cc[128], extra[BUILD_PATH_MAX + 32];
+	char tmp[BUILD_PATH_MAX], from[BUILD_PATH_MAX], to[BUILD_PATH_MAX];
+	char *argv[16];
+	size_t n = 0;
+	int rc;
+
+	snprintf(obj, sizeof(obj), "O=%s", tree);
+	snprintf(jobs, sizeof(jobs), "-j%u", ctx->jobs);
+	argv[n++] = "make";
+	argv[n++] = "-C";
+	argv[n++] = (char *)src;
+	argv[n++] = obj;
+	argv[n++] = jobs;
+	n = bbuild_toolchain(ctx, cc, sizeof(cc), extra, sizeof(extra), argv, n);
+	argv[n++] = "busybox";
+	argv[n++] = "busybox.links";
+	argv[n] = NULL;
+	rc = build_make(ctx, "busybox build", argv, NULL, false);
+	if (rc)
+		return rc;
+
+	fsutil_path(tmp, sizeof(tmp), "%s/tmp/busybox-%s.%ld", ctx->o->state_dir, ctx->busybox_key,
+		    (long)getpid());
+	if (mkdir(tmp, 0755) < 0) {
+		rc = -errno;
+		snprintf(ctx->error, sizeof(ctx->error), "mkdir %s: %s", tmp, strerror(errno));
+		return rc;
+	}
+	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
+		fsutil_path(from, sizeof(from), "%s/%s", tree, outputs[i][0]);
+		fsutil_path(to, sizeof(to), "%s/%s", tmp, outputs[i][1]);
+		rc = fsutil_copy_file(from, to, i == 0 ? 0755 : 0644);
+		if (rc) {
+			snprintf(ctx->error, sizeof(ctx->error), "copy %s: %s", from, strerror(-rc));
+			return rc;
+		}
+	}
+	rc = build_publish_dir(tmp, ctx->busybox_dir);
+	if (rc < 0)
+		snprintf(ctx->error, sizeof(ctx->error), "publish %s: %s", ctx->busybox_dir, strerror(-rc));
+	return rc < 0 ? rc : 0;
+}
+
+int bbuild_run(struct build_ctx *ctx)
+{
+	const struct recipe *r = ctx->v->recipe;
+	const struct source *bs = sources_find(ctx->sources, r->busybox_source);
+	char src[BUILD_PATH_MAX], tree[BUILD_PATH_MAX], lock[BUILD_PATH_MAX], bin[BUILD_PATH_MAX];
+	double start = build_now();
+	int rc, lockfd;
+
+	if (ctx->set_step)
+		ctx->set_step(ctx->progress, "busybox");
+	rc = sources_extract(bs, ctx->o->state_dir, ctx->log_fd, src, sizeof(src), ctx->error,
+			     sizeof(ctx->error));
+	if (rc)
+		return rc;
+	fsutil_path(tree, sizeof(tree), "%s/trees/%s-%s-%s", ctx->o->state_dir, bs->name, r->libc, r->arch);
+	rc = fsutil_mkdirs(tree, 0755);
+	if (rc) {
+		snprintf(ctx->error, sizeof(ctx->error), "mkdir %s: %s", tree, strerror(-rc));
+		return rc;
+	}
+	fsutil_path(lock, sizeof(lock), "%s/.tinyboot-lock", tree);
+	lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
+		rc = -errno;
+		snprintf(ctx->error, sizeof(ctx->error), "lock %s: %s", lock, strerror(errno));
+		if (lockfd >= 0)
+			close(lockfd);
+		return rc;
+	}
+	rc = bbuild_configure(ctx, src, tree);
+	if (rc)
+		goto out;
+	bbuild_key(ctx, bs);
+	fsutil_path(ctx->busybox_dir, sizeof(ctx->busybox_dir), "%s/busybox/%s", ctx->o->state_dir,
+		    ctx->busybox_key);
+	fsutil_path(bin, sizeof(bin), "%s/busybox", ctx->busybox_dir);
+	if (access(bin, X_OK) == 0) {
+		ctx->busybox_cached = true;
+		build_log(ctx, "# busybox %s: already built for this .config", ctx->busybox_key);
+	} else {
+		char dir[BUILD_PATH_MAX];
+
+		fsutil_path(dir, sizeof(dir), "%s/busybox", ctx->o->state_dir);
+		fsutil_mkdirs(dir, 0755);
+		rc = bbuild_compile(ctx, src, tree);
+	}
+out:
+	ctx->secs_busybox = build_now() - start;
+	flock(lockfd, LOCK_UN);
+	close(lockfd);
+	return rc;
+}

@@ -1,0 +1,21 @@
+/* fsutil.h - small file-system helpers: read with a cap, atomic publish, fsync, mkdir -p. */
+#ifndef TINYBOOT_FSUTIL_H
+#define TINYBOOT_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+int fsutil_mkdirs(const char *path, mode_t mode);
+/* Read a whole regular file (not following a final symlink) into a NUL-terminated buffer. */
+int fsutil_read_file(const char *path, size_t max, char **out, size_t *len);
+/* Write data to path through path.tmp.PID, fsync, rename, fsync the directory. */
+int fsutil_write_atomic(const char *path, const void *data, size_t len);
+/* Copy src to dst (created with mode), fsync dst. */
+int fsutil_copy_file(const char *src, const char *dst, mode_t mode);
+int fsutil_fsync_path(const char *path);
+/* fsync the directory that holds path. */
+int fsutil_fsync_parent(const char *path);
+/* snprintf into buf; -ENAMETOOLONG if it does not fit. */
+int fsutil_path(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,203 @@
+/* kconfig.c - fragment verification: olddefconfig silently drops what it cannot satisfy. */
+#include "kconfig.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsutil.h"
+
+#define KCONFIG_FRAGMENT_MAX (1 << 20)
+#define KCONFIG_FILE_MAX (1 << 20)
+
+/* Parse one .config line into name (without CONFIG_) and value; 0 if it is a setting. */
+static int kconfig_parse_line(const char *line, size_t linelen, char *name, size_t nlen,
+			      char *value, size_t vlen)
+{
+	const char *p = line, *end = line + linelen, *start;
+	size_t n;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (end - p > 9 && strncmp(p, "# CONFIG_", 9) == 0) {
+		start = p + 9;
+		for (p = start; p < end && (isalnum((unsigned char)*p) || *p == '_'); p++)
+			;
+		if ((size_t)(end - p) < 11 || strncmp(p, " is not set", 11) != 0)
+			return -EINVAL;
+		n = (size_t)(p - start);
+		if (n == 0 || n >= nlen)
+			return -EINVAL;
+		memcpy(name, start, n);
+		name[n] = '\0';
+		snprintf(value, vlen, "n");
+		return 0;
+	}
+	if (end - p < 8 || strncmp(p, "CONFIG_", 7) != 0)
+		return -EINVAL;
+	start = p + 7;
+	for (p = start; p < end && (isalnum((unsigned char)*p) || *p == '_'); p++)
+		;
+	n = (size_t)(p - start);
+	if (n == 0 || n >= nlen || p == end || *p != '=')
+		return -EINVAL;
+	memcpy(name, start, n);
+	name[n] = '\0';
+	p++;
+	while (end > p && isspace((unsigned char)end[-1]))
+		end--;
+	n = (size_t)(end - p);
+	if (n >= vlen)
+		n = vlen - 1;
+	memcpy(value, p, n);
+	value[n] = '\0';
+	return 0;
+}
+
+int kconfig_value(const char *config_text, const char *name, char *value, size_t len)
+{
+	const char *line = config_text;
+
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		size_t linelen = nl ? (size_t)(nl - line) : strlen(line);
+		char n[128], v[512];
+
+		if (kconfig_parse_line(line, linelen, n, sizeof(n), v, sizeof(v)) == 0 &&
+		    strcmp(n, name) == 0) {
+			snprintf(value, len, "%s", v);
+			return 0;
+		}
+		line += linelen + (nl ? 1 : 0);
+	}
+	snprintf(value, len, "n");
+	return -ENOENT;
+}
+
+static const char *kconfig_basename(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+int kconfig_check(const char *config_text, char *const fragments[], size_t nfragments,
+		  const char *srctree, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < nfragments; i++) {
+		char *text = NULL;
+		const char *line;
+		int rc;
+
+		rc = fsutil_read_file(fragments[i], KCONFIG_FRAGMENT_MAX, &text, NULL);
+		if (rc) {
+			snprintf(err, errlen, "%s: %s", fragments[i], strerror(-rc));
+			return rc;
+		}
+		for (line = text; *line;) {
+			const char *nl = strchr(line, '\n');
+			size_t linelen = nl ? (size_t)(nl - line) : strlen(line);
+			char name[128], want[512], got[512], deps[1024] = "";
+
+			if (kconfig_parse_line(line, linelen, name, sizeof(name), want, sizeof(want)) == 0) {
+				kconfig_value(config_text, name, got, sizeof(got));
+				if (strcmp(want, got) != 0) {
+					if (srctree)
+						kconfig_depends(srctree, name, deps, sizeof(deps));
+					snprintf(err, errlen,
+						 "CONFIG_%s=%s from %s is not in the final .config (it is %s)%s%s",
+						 name, want, kconfig_basename(fragments[i]), got,
+						 deps[0] ? "; it depends on " : "", deps);
+					free(text);
+					return -EINVAL;
+				}
+			}
+			line += linelen + (nl ? 1 : 0);
+		}
+		free(text);
+	}
+	return 0;
+}
+
+/* nftw has no user pointer: the search state lives here, guarded by the caller's single use. */
+static __thread struct {
+	const char *name;
+	char *out;
+	size_t len;
+	int found;
+} kconfig_search;
+
+static void kconfig_collect(const char *text)
+{
+	char want1[160], want2[160];
+	const char *line = text;
+	int in_block = 0;
+
+	snprintf(want1, sizeof(want1), "config %s", kconfig_search.name);
+	snprintf(want2, sizeof(want2), "menuconfig %s", kconfig_search.name);
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		size_t linelen = nl ? (size_t)(nl - line) : strlen(line);
+		const char *p = line;
+		size_t rest;
+
+		while (p < line + linelen && (*p == ' ' || *p == '\t'))
+			p++;
+		rest = (size_t)(line + linelen - p);
+		while (rest && isspace((unsigned char)p[rest - 1]))
+			rest--;
+		if ((rest == strlen(want1) && strncmp(p, want1, rest) == 0) ||
+		    (rest == strlen(want2) && strncmp(p, want2, rest) == 0)) {
+			in_block = 1;
+		} else if (in_block && (strncmp(p, "config ", 7) == 0 || strncmp(p, "menuconfig ", 11) == 0 ||
+					strncmp(p, "endmenu", 7) == 0 || strncmp(p, "endchoice", 9) == 0 ||
+					strncmp(p, "endif", 5) == 0 || strncmp(p, "menu ", 5) == 0 ||
+					strncmp(p, "choice", 6) == 0 || strncmp(p, "source ", 7) == 0 ||
+					strncmp(p, "if ", 3) == 0 || strncmp(p, "comment ", 8) == 0)) {
+			in_block = 0;
+		} else if (in_block && rest > 11 && strncmp(p, "depends on ", 11) == 0) {
+			size_t used = strlen(kconfig_search.out);
+
+			snprintf(kconfig_search.out + used, kconfig_search.len - used, "%s(%.*s)",
+				 used ? " && " : "", (int)(rest - 11), p + 11);
+			kconfig_search.found = 1;
+		}
+		line += linelen + (nl ? 1 : 0);
+	}
+}
+
+static int kconfig_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	const char *base = path + ftw->base;
+	char *text = NULL;
+
+	(void)st;
+	if (type == FTW_D && (strcmp(base, ".git") == 0 || strcmp(base, "Documentation") == 0 ||
+			      strcmp(base, "tools") == 0))
+		return FTW_SKIP_SUBTREE;
+	if (type != FTW_F || strncmp(base, "Kconfig", 7) != 0)
+		return FTW_CONTINUE;
+	if (fsutil_read_file(path, KCONFIG_FILE_MAX, &text, NULL) == 0) {
+		if (strstr(text, kconfig_search.name))
+			kconfig_collect(text);
+		free(text);
+	}
+	return FTW_CONTINUE;
+}
+
+int kconfig_depends(const char *srctree, const char *name, char *out, size_t len)
+{
+	if (len == 0)
+		return -EINVAL;
+	out[0] = '\0';
+	kconfig_search.name = name;
+	kconfig_search.out = out;
+	kconfig_search.len = len;
+	kconfig_search.found = 0;
+	if (nftw(srctree, kconfig_visit, 32, FTW_PHYS | FTW_ACTIONRETVAL) < 0)
+		return -errno;
+	return kconfig_search.found ? 0 : -ENOENT;
+}
