@@ -28,7 +28,7 @@ CORE_SRCS = daemon/log.c daemon/options.c daemon/listen.c daemon/sdnotify.c daem
 	    daemon/builder.c daemon/http_images.c
 DAEMON_SRCS = daemon/tinybootd.c $(CORE_SRCS)
 CLI_SRCS = daemon/cli_main.c daemon/log.c
-UNIT_TESTS = test_urlname test_range test_httpdate test_options test_cpio
+UNIT_TESTS = test_urlname test_range test_httpdate test_options test_cpio test_sources test_kconfig test_recipe
 
 CORE_OBJS = $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS = $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
@@ -36,7 +36,7 @@ CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all asan test unit integration install uninstall deps sources clean run \
-	bench bench-http check-format
+	bench bench-http bench-build
 
 all: $(BUILD)/tinybootd $(BUILD)/tinyboot
 
@@ -62,7 +62,7 @@ unit: $(UNIT_BINS)
 
 # Unit tests and integration tests; the integration tests drive the ASan build of the daemon
 # so a leak or memory error fails them.
-test: all asan unit
+test: all asan unit sources
 	@tests/run
 
 install: all
@@ -89,10 +89,13 @@ sources:
 run: all
 	@scripts/run.sh
 
-bench: bench-http
+bench: bench-http bench-build
 
 bench-http: all
 	@scripts/bench-http.sh
+
+bench-build: all
+	@scripts/bench-build.sh
 
 clean:
 	rm -rf build

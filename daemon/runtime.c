@@ -86,6 +86,25 @@ static void runtime_free(struct runtime *rt)
 	free(rt);
 }
 
+/* Builds run make -C elsewhere: every configured path must be absolute. */
+static int runtime_absolute(char **path, char *err, size_t errlen)
+{
+	char *real;
+
+	if (!*path || (*path)[0] == '/')
+		return 0;
+	real = realpath(*path, NULL);
+	if (!real) {
+		int rc = -errno;
+
+		snprintf(err, errlen, "%s: %s", *path, strerror(errno));
+		return rc;
+	}
+	free(*path);
+	*path = real;
+	return 0;
+}
+
 /* Takes ownership of *opts (it is left zeroed) whether or not it succeeds. */
 int runtime_open(struct options *opts, struct runtime **out, char *err, size_t errlen)
 {
@@ -105,6 +124,16 @@ int runtime_open(struct options *opts, struct runtime **out, char *err, size_t e
 	if (rc < 0)
 		goto fail;
 	rt->state_fd = rc;
+	if ((rc = runtime_absolute(&rt->opts.state_dir, err, errlen)) ||
+	    (rc = runtime_absolute(&rt->opts.payload_dir, err, errlen)))
+		goto fail;
+	/* build inputs may be missing until a build asks for them; made absolute when present */
+	runtime_absolute(&rt->opts.recipe_dir, err, errlen);
+	runtime_absolute(&rt->opts.kconfig_dir, err, errlen);
+	runtime_absolute(&rt->opts.rootfs_dir, err, errlen);
+	runtime_absolute(&rt->opts.sources_file, err, errlen);
+	runtime_absolute(&rt->opts.machines_file, err, errlen);
+	err[0] = '\0';
 	rc = runtime_subdir(rt->state_fd, "artifacts", rt->opts.state_dir, err, errlen);
 	if (rc < 0)
 		goto fail;

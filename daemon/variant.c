@@ -58,6 +58,11 @@ int variant_parse(const struct options *o, const char *text, struct variant **ou
 		snprintf(err, errlen, "variant name too long");
 		return -EINVAL;
 	}
+	/* strtok would skip empty parts; "+net", "net+" and "net++x" are malformed, not "net" */
+	if (text[0] == '+' || (text[0] && text[strlen(text) - 1] == '+') || strstr(text, "++")) {
+		snprintf(err, errlen, "'%s' is not a variant (NAME or NAME+fragment+...)", text);
+		return -EINVAL;
+	}
 	memcpy(buf, text, strlen(text) + 1);
 	v = calloc(1, sizeof(*v));
 	if (!v)

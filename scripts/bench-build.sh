@@ -1,0 +1,59 @@
+#!/bin/bash
+# bench-build: wall time of a cold build, a no-change rebuild, a one-option variant and an
+# overlay-only variant of the default image, each through the real daemon and `tinyboot build`.
+# The cold build uses a fresh state directory (only the source tarballs are shared).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cache=${TINYBOOT_CACHE:-/var/cache/tinyboot}
+variant=${BENCH_VARIANT:-net}
+work=$(mktemp -d /tmp/tinyboot-bench-build.XXXXXX)
+state=$cache/bench-state
+pid=
+cleanup() {
+	[[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_daemon() { # start_daemon RECIPES ROOTFS
+	"$here/build/tinybootd" --listen 127.0.0.1:0 --state "$state" --recipes "$1" \
+		--kernel-config "$here/kernel-config" --rootfs "$2" --sources "$here/etc/sources.conf" \
+		--log-level warn > "$work/out" 2> "$work/log" &
+	pid=$!
+	for _ in $(seq 100); do grep -q listening "$work/out" && break; sleep 0.1; done
+	server=http://$(sed -n 's|.*listening on http://\(.*\)/$|\1|p' "$work/out")
+}
+stop_daemon() { kill "$pid"; wait "$pid" || true; pid=; }
+
+timed_build() { # timed_build LABEL VARIANT
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$here/build/tinyboot" --server "$server" build "$2" > /dev/null 2> "$work/build.out" ||
+		{ cat "$work/build.out" >&2; exit 1; }
+	t1=$(date +%s.%N)
+	printf '%-34s %8.1f s\n' "$1" "$(echo "$t1 - $t0" | bc)"
+}
+
+rm -rf "$state"
+mkdir -p "$state"
+# share only the verified tarballs: everything else is built from nothing
+[[ -d $cache/test-state/sources ]] && cp -a "$cache/test-state/sources" "$state/" 2>/dev/null || true
+mkdir -p "$work/recipes" "$work/rootfs"
+cp "$here"/images/*.image "$work/recipes/"
+cp -a "$here"/rootfs/. "$work/rootfs/"
+
+start_daemon "$work/recipes" "$work/rootfs"
+echo "bench-build: $variant on $(nproc) cores, ccache $(command -v ccache >/dev/null && echo on || echo off), $(date -u +%Y-%m-%d)"
+timed_build "cold build (empty state dir)" "$variant"
+# no change: forget the artifact, so the whole pipeline runs again over warm trees
+rm -f "$state"/index/* "$state"/kernels/*/bzImage
+timed_build "no-change rebuild" "$variant"
+timed_build "one-option variant (+rtl8139)" "$variant+rtl8139"
+stop_daemon
+mkdir -p "$work/rootfs/bench/etc"
+date > "$work/rootfs/bench/etc/motd"
+sed 's/^overlays = \(.*\)/overlays = \1 bench/' "$work/recipes/$variant.image" > "$work/recipes/benchov.image"
+start_daemon "$work/recipes" "$work/rootfs"
+timed_build "overlay-only variant" benchov
+stop_daemon

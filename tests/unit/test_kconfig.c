@@ -1,0 +1,133 @@
+/* test_kconfig.c - fragment verification and the "depends on" lookup. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "kconfig.h"
+
+static const char final_config[] =
+	"#\n# Automatically generated file; DO NOT EDIT.\n#\n"
+	"CONFIG_NET=y\n"
+	"CONFIG_E1000=y\n"
+	"# CONFIG_IPV6 is not set\n"
+	"CONFIG_CMDLINE=\"console=ttyS0\"\n"
+	"CONFIG_LOG_BUF_SHIFT=14\n";
+
+static char tmpdir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(tmpdir, "/tmp/tinyboot-kconfig-XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static char *write_file(const char *name, const char *text)
+{
+	static char path[4][256];
+	static int next;
+	char *p = path[next++ % 4];
+	FILE *f;
+
+	snprintf(p, 256, "%s/%s", tmpdir, name);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return p;
+}
+
+static void test_value(void **state)
+{
+	static const struct {
+		const char *name, *want;
+		int rc;
+	} v[] = {
+		{ "NET", "y", 0 },           { "IPV6", "n", 0 },
+		{ "CMDLINE", "\"console=ttyS0\"", 0 }, { "LOG_BUF_SHIFT", "14", 0 },
+		{ "ACPI", "n", -ENOENT },    { "NE", "n", -ENOENT }, /* a prefix is not a match */
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		char got[64];
+
+		assert_int_equal(kconfig_value(final_config, v[i].name, got, sizeof(got)), v[i].rc);
+		assert_string_equal(got, v[i].want);
+	}
+}
+
+static void test_check(void **state)
+{
+	char err[1024];
+	char *frags[2];
+
+	(void)state;
+	frags[0] = write_file("ok.config", "# ok\nCONFIG_NET=y\n# CONFIG_IPV6 is not set\n# CONFIG_ACPI is not set\n");
+	frags[1] = write_file("more.config", "CONFIG_LOG_BUF_SHIFT=14\n\n# a comment\n");
+	assert_int_equal(kconfig_check(final_config, frags, 2, NULL, err, sizeof(err)), 0);
+
+	frags[1] = write_file("bad.config", "CONFIG_NET=y\nCONFIG_VIRTIO_NET=y\n");
+	assert_int_equal(kconfig_check(final_config, frags, 2, NULL, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "CONFIG_VIRTIO_NET=y from bad.config is not in the final .config (it is n)");
+
+	frags[1] = write_file("off.config", "# CONFIG_E1000 is not set\n");
+	assert_int_equal(kconfig_check(final_config, frags, 2, NULL, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "CONFIG_E1000=n from off.config is not in the final .config (it is y)");
+
+	frags[1] = "/nonexistent/x.config";
+	assert_int_equal(kconfig_check(final_config, frags, 2, NULL, err, sizeof(err)), -ENOENT);
+}
+
+static void test_depends(void **state)
+{
+	char dir[320], out[512], err[1024];
+	char *frags[1];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/src/drivers/net", tmpdir);
+	assert_int_equal(system("true"), 0);
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s", dir);
+	assert_int_equal(system(cmd), 0);
+	write_file("src/drivers/net/Kconfig",
+		   "menuconfig NETDEVICES\n\tbool \"Network device support\"\n\tdepends on NET\n\n"
+		   "config VIRTIO_NET\n\ttristate \"Virtio network driver\"\n"
+		   "\tdepends on VIRTIO\n\tdepends on NETDEVICES && NET_CORE\n\thelp\n\t  text\n\n"
+		   "config OTHER\n\tdepends on FOO\n");
+	snprintf(dir, sizeof(dir), "%s/src", tmpdir);
+	assert_int_equal(kconfig_depends(dir, "VIRTIO_NET", out, sizeof(out)), 0);
+	assert_string_equal(out, "(VIRTIO) && (NETDEVICES && NET_CORE)");
+	assert_int_equal(kconfig_depends(dir, "NOPE", out, sizeof(out)), -ENOENT);
+
+	frags[0] = write_file("v.config", "CONFIG_VIRTIO_NET=y\n");
+	assert_int_equal(kconfig_check(final_config, frags, 1, dir, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "CONFIG_VIRTIO_NET=y from v.config is not in the final .config (it is n); "
+				 "it depends on (VIRTIO) && (NETDEVICES && NET_CORE)");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_value),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_depends),
+	};
+	return cmocka_run_group_tests_name("kconfig", tests, setup, teardown);
+}
