@@ -15,7 +15,7 @@ WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 PKGS = libmicrohttpd libcurl zlib liblzma jansson libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -MMD -MP $(WARNINGS) $(PKG_CFLAGS) -Idaemon $(CFLAGS)
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -MMD -MP $(WARNINGS) $(PKG_CFLAGS) -iquote daemon $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS)
 LIBS = $(PKG_LIBS) -lpthread
 
@@ -25,10 +25,11 @@ CORE_SRCS = daemon/log.c daemon/options.c daemon/listen.c daemon/sdnotify.c daem
 	    daemon/http.c daemon/http_file.c daemon/api.c daemon/cpio.c daemon/spawn.c \
 	    daemon/fsutil.c daemon/recipe.c daemon/variant.c daemon/kconfig.c daemon/sources.c \
 	    daemon/buildkey.c daemon/buildutil.c daemon/kbuild.c daemon/bbuild.c daemon/initramfs.c \
-	    daemon/builder.c daemon/http_images.c
+	    daemon/builder.c daemon/http_images.c daemon/machines.c daemon/ipxe.c daemon/boots.c \
+	    daemon/payloads.c daemon/http_boot.c
 DAEMON_SRCS = daemon/tinybootd.c $(CORE_SRCS)
-CLI_SRCS = daemon/cli_main.c daemon/log.c
-UNIT_TESTS = test_urlname test_range test_httpdate test_options test_cpio test_sources test_kconfig test_recipe
+CLI_SRCS = daemon/cli_main.c daemon/cli_boot.c daemon/log.c
+UNIT_TESTS = test_urlname test_range test_httpdate test_options test_cpio test_sources test_kconfig test_recipe test_machines test_ipxe
 
 CORE_OBJS = $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS = $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
@@ -36,7 +37,7 @@ CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all asan test unit integration install uninstall deps sources clean run \
-	bench bench-http bench-build
+	bench bench-http bench-build bench-boot
 
 all: $(BUILD)/tinybootd $(BUILD)/tinyboot
 
@@ -86,16 +87,19 @@ sources:
 	@scripts/sources.sh
 
 # The main job: start the daemon on the embedded defaults and show where it serves.
-run: all
+run: all sources
 	@scripts/run.sh
 
-bench: bench-http bench-build
+bench: bench-http bench-build bench-boot
 
 bench-http: all
 	@scripts/bench-http.sh
 
 bench-build: all
 	@scripts/bench-build.sh
+
+bench-boot: all sources
+	@scripts/bench-boot.sh
 
 clean:
 	rm -rf build

@@ -52,7 +52,8 @@ static size_t bbuild_toolchain(struct build_ctx *ctx, char *cc, size_t cclen, ch
 	snprintf(cc, cclen, "CC=%s%s%s", ctx->use_ccache ? "ccache " : "", musl ? "musl-gcc" : "gcc",
 		 m32 ? " -m32" : "");
 	argv[n++] = cc;
-	if (musl) {
+	/* musl ships no kernel headers, and -m32 lacks the i386 asm/ ones: use the kernel's own */
+	if (musl || m32) {
 		snprintf(extra, extralen, "EXTRA_CFLAGS=-isystem %s/include", ctx->headers_dir);
 		argv[n++] = extra;
 	}
@@ -83,7 +84,17 @@ static int bbuild_configure(struct build_ctx *ctx, const char *src, const char *
 		return rc;
 	if (!bbuild_enters[0])
 		memset(bbuild_enters, '\n', sizeof(bbuild_enters) - 1);
-	char *old[] = { "make", "-C", (char *)src, obj, "oldconfig", NULL };
+	/* oldconfig probes the compiler: give it the same toolchain as the build */
+	char cc[128], extra[BUILD_PATH_MAX + 32], *old[12];
+	size_t n = 0;
+
+	old[n++] = "make";
+	old[n++] = "-C";
+	old[n++] = (char *)src;
+	old[n++] = obj;
+	n = bbuild_toolchain(ctx, cc, sizeof(cc), extra, sizeof(extra), old, n);
+	old[n++] = "oldconfig";
+	old[n] = NULL;
 	rc = build_make_stdin(ctx, "busybox oldconfig", old, bbuild_enters);
 	if (rc)
 		return rc;

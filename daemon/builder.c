@@ -78,8 +78,9 @@ static char *builder_log_tail(const char *path)
 
 	if (fsutil_read_file(path, 64 << 20, &text, &len))
 		return strdup("(no build log)");
+	/* walk back over BUILDER_TAIL_LINES lines (a final newline does not count) */
 	start = text + len;
-	while (start > text && (start - text) < (ptrdiff_t)len) {
+	while (start > text) {
 		if (start[-1] == '\n' && start != text + len && ++lines > BUILDER_TAIL_LINES)
 			break;
 		if ((size_t)(text + len - start) >= BUILDER_TAIL_MAX)
@@ -265,6 +266,22 @@ static int builder_publish(struct build_ctx *ctx, struct build *bd, const char *
 	return rc;
 }
 
+/* Inputs are read while the build runs: if any changed since the key was computed, this
+ * build's result belongs to no key, and is neither published nor remembered as a failure. */
+static bool builder_inputs_unchanged(struct builder *b, struct build *bd)
+{
+	struct variant *v = NULL;
+	char key[DIGEST_HEX_LEN], err[1024];
+	bool same;
+
+	if (variant_parse(&bd->rt->opts, bd->variant, &v, err, sizeof(err)))
+		return false;
+	same = buildkey_compute(&bd->rt->opts, v, bd->sources, b->compiler, key, err, sizeof(err)) == 0 &&
+	       strcmp(key, bd->id) == 0;
+	variant_free(v);
+	return same;
+}
+
 static void builder_run_one(struct builder *b, struct build *bd)
 {
 	struct build_ctx ctx;
@@ -302,6 +319,10 @@ static void builder_run_one(struct builder *b, struct build *bd)
 	rc = kbuild_run(&ctx);
 	if (!rc)
 		rc = bbuild_run(&ctx);
+	if (!rc && !builder_inputs_unchanged(b, bd)) {
+		rc = -ESTALE;
+		snprintf(ctx.error, sizeof(ctx.error), "the inputs of %s changed during the build; ask again", bd->variant);
+	}
 	if (!rc)
 		rc = builder_publish(&ctx, bd, log_path, started, artifact);
 done:
@@ -326,7 +347,10 @@ done:
 	bd->waiters = NULL;
 	pthread_mutex_unlock(&b->lock);
 
-	if (rc && !b->cancel) {
+	if (rc && rc != -ESTALE && !b->cancel && !builder_inputs_unchanged(b, bd)) {
+		rc = -ESTALE; /* failed on inputs that are gone: not a verdict on the current ones */
+		log_warnx("build %s (%s): inputs changed during the build: %s", bd->variant, bd->id, ctx.error);
+	} else if (rc && rc != -ESTALE && !b->cancel) {
 		/* remembered across restarts: retried only when asked or when the inputs change */
 		char failed[BUILD_PATH_MAX], *tail = builder_log_tail(log_path);
 		char *text = NULL;

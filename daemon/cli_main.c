@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "cli.h"
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +14,6 @@
 
 #define CLI_DEFAULT_SERVER "http://127.0.0.1:8080"
 
-struct cli {
-	const char *server;
-	const char *output;
-	bool retry;
-};
 
 static void cli_usage(FILE *out)
 {
@@ -27,12 +24,16 @@ static void cli_usage(FILE *out)
 		"  health               the daemon's health (JSON); exit 0 when healthy\n"
 		"  get PATH [-o FILE]   download PATH (e.g. /payloads/x) to FILE or stdout\n"
 		"  build VARIANT        build VARIANT (e.g. net+debug), show progress; --retry after a failure\n"
-		"  fetch VARIANT -o DIR download VARIANT's bzImage, initrd and cmdline into DIR\n\n"
+		"  fetch VARIANT -o DIR download VARIANT's bzImage, initrd and cmdline into DIR\n"
+		"  boot VARIANT [--nic e1000|virtio] [--arch i386|x86_64] [--mac MAC] [--ipxe] [--shell]\n"
+		"                       [--timeout S]: build, boot in QEMU, show the console; exit 0 when\n"
+		"                       the guest reports every payload ok, 1 when it reports a failure,\n"
+		"                       3 when no report came in time\n\n"
 		"The server defaults to $TINYBOOT_SERVER or " CLI_DEFAULT_SERVER ".\n");
 }
 
 /* GET server+path into `out`; returns the HTTP status, or -1 with the curl error printed. */
-static long cli_get(const struct cli *cli, const char *path, FILE *out)
+long cli_get(const struct cli *cli, const char *path, FILE *out)
 {
 	char url[4096], errbuf[CURL_ERROR_SIZE] = "";
 	long status = -1;
@@ -69,7 +70,7 @@ static int cli_simple(const struct cli *cli, const char *path)
 	return status >= 200 && status < 300 ? 0 : 1;
 }
 
-static int cli_download(const struct cli *cli, const char *path)
+int cli_download(const struct cli *cli, const char *path)
 {
 	FILE *out = stdout;
 	long status;
@@ -100,10 +101,6 @@ static int cli_download(const struct cli *cli, const char *path)
 	return 0;
 }
 
-struct cli_buf {
-	char *data;
-	size_t len;
-};
 
 static size_t cli_buf_write(char *ptr, size_t size, size_t nmemb, void *arg)
 {
@@ -124,7 +121,7 @@ static size_t cli_buf_write(char *ptr, size_t size, size_t nmemb, void *arg)
 }
 
 /* One API call; the body lands in out (NUL-terminated). Returns the status or -1. */
-static long cli_api(const struct cli *cli, const char *path, const char *post, struct cli_buf *out)
+long cli_api(const struct cli *cli, const char *path, const char *post, struct cli_buf *out)
 {
 	char url[4096], errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *headers = NULL;
@@ -193,7 +190,7 @@ static void cli_progress(json_t *b, bool tty, double *last_print)
 }
 
 /* POST the build, then poll it until done or failed. Returns 0 when built. */
-static int cli_build(const struct cli *cli, const char *variant, bool retry, char *artifact, size_t alen)
+int cli_build(const struct cli *cli, const char *variant, bool retry, char *artifact, size_t alen)
 {
 	struct cli_buf buf = { 0 };
 	char post[512], path[256], id[65] = "";
@@ -301,6 +298,18 @@ static int cli_parse(struct cli *cli, int argc, char *argv[], const char **cmd, 
 			cli->output = a + 9;
 		else if (strcmp(a, "--retry") == 0)
 			cli->retry = true;
+		else if (strcmp(a, "--ipxe") == 0)
+			cli->ipxe = true;
+		else if (strcmp(a, "--shell") == 0)
+			cli->shell = true;
+		else if (strcmp(a, "--nic") == 0)
+			slot = &cli->nic;
+		else if (strcmp(a, "--arch") == 0)
+			slot = &cli->arch;
+		else if (strcmp(a, "--mac") == 0)
+			slot = &cli->mac;
+		else if (strcmp(a, "--timeout") == 0)
+			slot = &cli->timeout;
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
 			return 1;
 		else if (a[0] == '-' && a[1] != '\0')
@@ -346,6 +355,8 @@ int main(int argc, char *argv[])
 		rc = cli_build(&cli, arg, cli.retry, artifact, sizeof(artifact));
 	} else if (strcmp(cmd, "fetch") == 0 && arg) {
 		rc = cli_fetch(&cli, arg, cli.retry);
+	} else if (strcmp(cmd, "boot") == 0 && arg) {
+		rc = cli_boot(&cli, arg);
 	} else {
 		cli_usage(stderr);
 		rc = 2;

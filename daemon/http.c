@@ -11,7 +11,9 @@
 
 #include "api.h"
 #include "http_file.h"
+#include "http_boot.h"
 #include "http_images.h"
+#include "payloads.h"
 #include "log.h"
 
 static void http_log_mhd(void *cls, const char *fmt, va_list ap)
@@ -140,6 +142,19 @@ static bool http_is(const struct request *r, int n, const char *a, const char *b
 	return true;
 }
 
+/* A kernel or initrd that went out with 200/206 counts toward its boot's progress. */
+static enum MHD_Result http_boot_counted(struct request *r, enum MHD_Result ret, const char *name)
+{
+	const union MHD_ConnectionInfo *info;
+
+	if (ret != MHD_YES || r->head)
+		return ret;
+	info = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+	if (info && (info->http_status == MHD_HTTP_OK || info->http_status == MHD_HTTP_PARTIAL_CONTENT))
+		http_boot_note_download(r, name);
+	return ret;
+}
+
 static enum MHD_Result http_route(struct request *r)
 {
 	bool get = strcmp(r->method, MHD_HTTP_METHOD_GET) == 0 || r->head;
@@ -152,15 +167,55 @@ static enum MHD_Result http_route(struct request *r)
 			return api_index(r);
 		return r->nparts == 1 ? api_healthz(r) : api_version(r);
 	}
+	if (http_is(r, 2, "payloads", "manifest", NULL)) {
+		if (!get)
+			return http_method_not_allowed(r, "GET, HEAD");
+		return payloads_serve_manifest(r);
+	}
+	if (http_is(r, 3, "payloads", "gen", NULL)) {
+		if (!get)
+			return http_method_not_allowed(r, "GET, HEAD");
+		return payloads_serve_gen(r, r->parts[2]);
+	}
 	if (http_is(r, 2, "payloads", NULL, NULL)) {
 		if (!get)
 			return http_method_not_allowed(r, "GET, HEAD");
 		return http_file_serve(r, r->rt->payloads_fd, r->parts[1], HTTP_FILE_REVALIDATE);
 	}
+	if (http_is(r, 1, "boot.ipxe", NULL, NULL)) {
+		if (!get)
+			return http_method_not_allowed(r, "GET, HEAD");
+		return http_boot_generic_script(r);
+	}
+	if (http_is(r, 1, "ipxe", NULL, NULL)) {
+		if (!get)
+			return http_method_not_allowed(r, "GET, HEAD");
+		return http_boot_machine_script(r);
+	}
+	if (http_is(r, 3, "api", "v1", "boots")) {
+		if (!r->is_post)
+			return http_method_not_allowed(r, "POST");
+		return http_boot_create(r);
+	}
+	if (http_is(r, 4, "api", "v1", "boots")) {
+		if (!get)
+			return http_method_not_allowed(r, "GET, HEAD");
+		return http_boot_get(r, r->parts[3]);
+	}
+	if (http_is(r, 3, "api", "v1", "reports")) {
+		if (!r->is_post)
+			return http_method_not_allowed(r, "POST");
+		return http_boot_report(r);
+	}
+	if (http_is(r, 3, "api", "v1", "machines")) {
+		if (!get)
+			return http_method_not_allowed(r, "GET, HEAD");
+		return http_boot_machines(r);
+	}
 	if (http_is(r, 3, "images", NULL, NULL)) {
 		if (!get)
 			return http_method_not_allowed(r, "GET, HEAD");
-		return http_images_file(r, r->parts[1], r->parts[2]);
+		return http_boot_counted(r, http_images_file(r, r->parts[1], r->parts[2]), r->parts[2]);
 	}
 	if (http_is(r, 3, "api", "v1", "builds")) {
 		if (!r->is_post)
@@ -180,7 +235,7 @@ static enum MHD_Result http_route(struct request *r)
 	if (http_is(r, 3, "artifacts", NULL, NULL)) {
 		if (!get)
 			return http_method_not_allowed(r, "GET, HEAD");
-		return http_file_serve_artifact(r, r->parts[1], r->parts[2]);
+		return http_boot_counted(r, http_file_serve_artifact(r, r->parts[1], r->parts[2]), r->parts[2]);
 	}
 	return http_send_error(r, MHD_HTTP_NOT_FOUND, "no such resource");
 }
@@ -224,7 +279,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 		r->method = method;
 		r->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 		r->is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
-		r->body_max = HTTP_BODY_MAX_DEFAULT;
+		/* reports come from guests: keep them small */
+		r->body_max = strcmp(url, "/api/v1/reports") == 0 ? HTTP_BOOT_REPORT_MAX : HTTP_BODY_MAX_DEFAULT;
 		r->rt = runtime_get(tb);
 		atomic_fetch_add(&tb->requests_in_flight, 1);
 		*con_cls = r;

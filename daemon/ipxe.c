@@ -56,9 +56,27 @@ static bool ipxe_server_ok(const char *url)
 	return url[n] != '\0' && url[n] != '/' && url[strlen(url) - 1] != '/';
 }
 
+/* An absolute path, optionally followed by exactly "?boot=" and a 32-hex-digit boot token:
+ * the one query the daemon adds so downloads count toward their boot. */
 static bool ipxe_path_ok(const char *path)
 {
-	return ipxe_chars_ok(path, IPXE_URL_MAX, IPXE_PATH_CHARS) && path[0] == '/';
+	const char *q = path ? strchr(path, '?') : NULL;
+	char plain[IPXE_URL_MAX + 1];
+	size_t n;
+
+	if (!path)
+		return false;
+	n = q ? (size_t)(q - path) : strlen(path);
+	if (n == 0 || n > IPXE_URL_MAX || path[0] != '/')
+		return false;
+	memcpy(plain, path, n);
+	plain[n] = '\0';
+	if (!ipxe_chars_ok(plain, IPXE_URL_MAX, IPXE_PATH_CHARS))
+		return false;
+	if (!q)
+		return true;
+	return strncmp(q, "?boot=", 6) == 0 && strlen(q + 6) == 32 &&
+	       strspn(q + 6, "0123456789abcdef") == 32;
 }
 
 static bool ipxe_cmdline_ok(const char *cmdline)

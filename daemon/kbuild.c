@@ -362,10 +362,9 @@ int kbuild_run(struct build_ctx *ctx)
 		if (rc)
 			goto out;
 	}
-	if (strcmp(r->libc, "musl") == 0) {
-		kbuild_step(ctx, "kernel headers");
-		rc = kbuild_headers(ctx, tree, tree_name);
-	}
+	/* busybox builds against these headers (musl has none, -m32 lacks asm/) */
+	kbuild_step(ctx, "kernel headers");
+	rc = kbuild_headers(ctx, tree, tree_name);
 out:
 	flock(lockfd, LOCK_UN);
 	close(lockfd);

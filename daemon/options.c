@@ -62,6 +62,8 @@ static const struct option_def option_table[] = {
 	  "make -j for each build (0: one per CPU)" },
 	{ "retry-after", 0, OPT_UINT, OFF(retry_after), "5", 1, 3600, false,
 	  "Retry-After seconds sent while an image is being built" },
+	{ "report-timeout", 0, OPT_UINT, OFF(report_timeout), "120", 1, 86400, false,
+	  "seconds after which a boot without a report shows as timed out" },
 	{ "log-level", 'v', OPT_LEVEL, OFF(log_level), "info", 0, 0, false,
 	  "error, warn, info or debug" },
 	{ "check", 'n', OPT_ACTION, OFF(check_only), NULL, 0, 0, true,

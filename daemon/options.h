@@ -26,6 +26,7 @@ struct options {
 	unsigned max_kernel_builds;
 	unsigned build_jobs; /* 0: one per CPU */
 	unsigned retry_after;
+	unsigned report_timeout;
 	enum log_level log_level;
 	/* command-line actions, never read from the file */
 	bool check_only;

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "machines.h"
+
 /* mkdir -p for an absolute or relative path given by the administrator. */
 static int runtime_mkdirs(const char *path, mode_t mode)
 {
@@ -82,6 +84,7 @@ static void runtime_free(struct runtime *rt)
 		close(rt->payloads_fd);
 	if (rt->tmp_fd >= 0)
 		close(rt->tmp_fd);
+	machines_free(rt->machines);
 	options_free(&rt->opts);
 	free(rt);
 }
@@ -149,6 +152,11 @@ int runtime_open(struct options *opts, struct runtime **out, char *err, size_t e
 	if (rc < 0)
 		goto fail;
 	rt->payloads_fd = rc;
+	if (rt->opts.machines_file) {
+		rc = machines_load(rt->opts.machines_file, &rt->machines, err, errlen);
+		if (rc)
+			goto fail;
+	}
 	*out = rt;
 	return 0;
 fail:

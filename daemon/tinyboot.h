@@ -20,17 +20,20 @@ struct runtime {
 	int artifacts_fd;
 	int payloads_fd;
 	int tmp_fd;
+	struct machines *machines; /* NULL without a machines file */
 };
 
 struct etag_cache;
 struct MHD_Daemon;
 struct builder;
+struct boots;
 
 struct tinyboot {
 	pthread_mutex_t lock; /* guards rt */
 	struct runtime *rt;
 	struct etag_cache *etags;
 	struct builder *builder;
+	struct boots *boots;
 	struct MHD_Daemon *mhd;
 	atomic_uint requests_in_flight;
 	atomic_bool draining;

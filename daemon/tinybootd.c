@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "boots.h"
 #include "builder.h"
 #include "etag.h"
 #include "http.h"
@@ -42,15 +43,17 @@ static int tinybootd_check(struct options *opts)
 	struct runtime *rt = NULL;
 	socklen_t len;
 	char err[1024];
+	int rc;
 
 	if (listen_parse(opts->listen, &ss, &len)) {
 		fprintf(stderr, "tinybootd: listen: '%s' is not ADDR:PORT\n", opts->listen);
 		options_free(opts);
 		return EXIT_CONFIG;
 	}
-	if (runtime_open(opts, &rt, err, sizeof(err))) {
+	rc = runtime_open(opts, &rt, err, sizeof(err));
+	if (rc) {
 		fprintf(stderr, "tinybootd: %s\n", err);
-		return EXIT_DIRS;
+		return rc == -EINVAL ? EXIT_CONFIG : EXIT_DIRS;
 	}
 	runtime_put(rt);
 	printf("configuration OK\n");
@@ -93,7 +96,7 @@ int main(int argc, char *argv[])
 	struct options opts;
 	sigset_t sigs;
 	char err[1024];
-	int listen_fd, sig;
+	int listen_fd, sig, rc;
 
 	if (options_load(&opts, argc, argv, err, sizeof(err))) {
 		fprintf(stderr, "tinybootd: %s\n", err);
@@ -126,12 +129,15 @@ int main(int argc, char *argv[])
 	memset(&tb, 0, sizeof(tb));
 	pthread_mutex_init(&tb.lock, NULL);
 	tb.started = time(NULL);
-	if (runtime_open(&opts, &tb.rt, err, sizeof(err)))
-		fatalx(EXIT_DIRS, "%s", err);
+	rc = runtime_open(&opts, &tb.rt, err, sizeof(err));
+	if (rc)
+		fatalx(rc == -EINVAL ? EXIT_CONFIG : EXIT_DIRS, "%s", err);
 	tb.etags = etag_cache_new();
 	if (!tb.etags)
 		fatalx(EXIT_DIRS, "out of memory");
 
+	if (boots_open(tb.rt->opts.state_dir, &tb.boots, err, sizeof(err)))
+		fatalx(EXIT_DIRS, "%s", err);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (builder_new(&tb, tb.rt->opts.max_kernel_builds, &tb.builder))
 		fatalx(EXIT_DIRS, "cannot set up the build queue in %s", tb.rt->opts.state_dir);
@@ -166,6 +172,7 @@ int main(int argc, char *argv[])
 	builder_shutdown(tb.builder); /* kills builds in flight, answers requests waiting on them */
 	http_drain_and_stop(&tb, tb.rt->opts.drain_timeout);
 	builder_free(tb.builder);
+	boots_free(tb.boots);
 	curl_global_cleanup();
 	runtime_put(tb.rt);
 	etag_cache_free(tb.etags);

@@ -10,9 +10,10 @@ packages=(
 	# tests
 	libcmocka-dev curl jq iproute2
 	# benchmarks
-	nginx wrk
+	nginx wrk cpio
 	# building kernels and busybox
 	linux-source-6.1 flex bison bc libelf-dev xz-utils bzip2 ccache musl-tools libc6-dev-i386
+	gcc-multilib rsync
 	# booting guests
 	qemu-system-x86 ipxe ipxe-qemu busybox-static dnsmasq-base
 )

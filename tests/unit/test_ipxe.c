@@ -196,6 +196,9 @@ static const char *const bad_paths[] = {
 	"/artifacts/x/a&&b",
 	"/artifacts/x/#",
 	"/artifacts/x/a?b=1",
+	"/artifacts/x/a?boot=0123456789abcdef0123456789abcdeg",  /* not hex */
+	"/artifacts/x/a?boot=0123456789abcdef",                  /* short */
+	"/artifacts/x/a?boot=0123456789abcdef0123456789abcdef&x", /* more after the token */
 	"/artifacts/x:y/bzImage",
 	"/artifacts/x/bzImage%0a",
 	"/artifacts/x/bzImage\\",
