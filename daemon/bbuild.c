@@ -164,7 +164,7 @@ int bbuild_run(struct build_ctx *ctx)
 {
 	const struct recipe *r = ctx->v->recipe;
 	const struct source *bs = sources_find(ctx->sources, r->busybox_source);
-	char src[BUILD_PATH_MAX], tree[BUILD_PATH_MAX], lock[BUILD_PATH_MAX], bin[BUILD_PATH_MAX];
+	char src[BUILD_PATH_MAX], tree[BUILD_PATH_MAX], bin[BUILD_PATH_MAX];
 	double start = build_now();
 	int rc, lockfd;
 
@@ -175,20 +175,9 @@ int bbuild_run(struct build_ctx *ctx)
 	if (rc)
 		return rc;
 	fsutil_path(tree, sizeof(tree), "%s/trees/%s-%s-%s", ctx->o->state_dir, bs->name, r->libc, r->arch);
-	rc = fsutil_mkdirs(tree, 0755);
-	if (rc) {
-		snprintf(ctx->error, sizeof(ctx->error), "mkdir %s: %s", tree, strerror(-rc));
-		return rc;
-	}
-	fsutil_path(lock, sizeof(lock), "%s/.tinyboot-lock", tree);
-	lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
-		rc = -errno;
-		snprintf(ctx->error, sizeof(ctx->error), "lock %s: %s", lock, strerror(errno));
-		if (lockfd >= 0)
-			close(lockfd);
-		return rc;
-	}
+	lockfd = build_lock_tree(ctx, tree);
+	if (lockfd < 0)
+		return lockfd;
 	rc = bbuild_configure(ctx, src, tree);
 	if (rc)
 		goto out;

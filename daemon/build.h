@@ -70,6 +70,9 @@ int build_make(struct build_ctx *ctx, const char *what, char *const argv[], cons
 int build_make_stdin(struct build_ctx *ctx, const char *what, char *const argv[], const char *stdin_text);
 void build_log(struct build_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 double build_now(void);
+/* Create a build tree and hold its lock (one build per tree, also across daemons sharing a
+ * state directory). Returns the lock fd (close it to unlock) or -errno with ctx->error set. */
+int build_lock_tree(struct build_ctx *ctx, const char *tree);
 /* Publish a finished directory: fsync it, rename tmp -> final (an existing final wins), fsync
  * the parent. */
 int build_publish_dir(const char *tmp, const char *final);

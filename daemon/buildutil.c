@@ -1,6 +1,8 @@
 /* buildutil.c - what the build steps share: running make with a clean environment, logging,
  * counting compiled objects for progress, publishing a finished directory. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +114,28 @@ int build_make(struct build_ctx *ctx, const char *what, char *const argv[], cons
 int build_make_stdin(struct build_ctx *ctx, const char *what, char *const argv[], const char *stdin_text)
 {
 	return build_run(ctx, what, argv, NULL, false, stdin_text);
+}
+
+int build_lock_tree(struct build_ctx *ctx, const char *tree)
+{
+	char lock[BUILD_PATH_MAX + 16];
+	int rc, fd;
+
+	rc = fsutil_mkdirs(tree, 0755);
+	if (rc) {
+		snprintf(ctx->error, sizeof(ctx->error), "mkdir %s: %s", tree, strerror(-rc));
+		return rc;
+	}
+	snprintf(lock, sizeof(lock), "%s/.tinyboot-lock", tree);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		rc = -errno;
+		snprintf(ctx->error, sizeof(ctx->error), "lock %s: %s", lock, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	return fd;
 }
 
 int build_publish_dir(const char *tmp, const char *final)

@@ -299,7 +299,7 @@ int kbuild_run(struct build_ctx *ctx)
 {
 	const struct recipe *r = ctx->v->recipe;
 	const struct source *ks = sources_find(ctx->sources, r->kernel_source);
-	char tree[BUILD_PATH_MAX], tree_name[256], lock[BUILD_PATH_MAX], bz[BUILD_PATH_MAX];
+	char tree[BUILD_PATH_MAX], tree_name[256], bz[BUILD_PATH_MAX];
 	char src_id[256];
 	double start;
 	int rc, lockfd;
@@ -322,21 +322,9 @@ int kbuild_run(struct build_ctx *ctx)
 		snprintf(tree_name, sizeof(tree_name), "%s-%s", strrchr(patched, '/') + 1, r->arch);
 	}
 	fsutil_path(tree, sizeof(tree), "%s/trees/%s", ctx->o->state_dir, tree_name);
-	rc = fsutil_mkdirs(tree, 0755);
-	if (rc) {
-		snprintf(ctx->error, sizeof(ctx->error), "mkdir %s: %s", tree, strerror(-rc));
-		return rc;
-	}
-	/* one build at a time per tree, also across daemons sharing a state directory */
-	fsutil_path(lock, sizeof(lock), "%s/.tinyboot-lock", tree);
-	lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
-		rc = -errno;
-		snprintf(ctx->error, sizeof(ctx->error), "lock %s: %s", lock, strerror(errno));
-		if (lockfd >= 0)
-			close(lockfd);
-		return rc;
-	}
+	lockfd = build_lock_tree(ctx, tree);
+	if (lockfd < 0)
+		return lockfd;
 
 	kbuild_step(ctx, "kernel config");
 	start = build_now();

@@ -84,6 +84,41 @@ static const char *kconfig_basename(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/* Append "; unmet: A=n B=n" for the plain symbols of deps that are off in the final config. */
+static void kconfig_unmet(const char *config_text, char *deps, size_t len)
+{
+	char copy[1024], unmet[512] = "";
+	size_t used = 0;
+
+	snprintf(copy, sizeof(copy), "%s", deps);
+	for (char *p = copy; *p;) {
+		char sym[128], value[64];
+		size_t n = 0;
+
+		while (*p && !(isupper((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_'))
+			p++;
+		while ((isupper((unsigned char)p[n]) || isdigit((unsigned char)p[n]) || p[n] == '_') &&
+		       n < sizeof(sym) - 1)
+			n++;
+		if (!n)
+			break;
+		memcpy(sym, p, n);
+		sym[n] = '\0';
+		p += n;
+		if (strcmp(sym, "m") == 0 || strcmp(sym, "y") == 0 || strcmp(sym, "n") == 0 ||
+		    isdigit((unsigned char)sym[0]) || strstr(unmet, sym))
+			continue;
+		kconfig_value(config_text, sym, value, sizeof(value));
+		if (strcmp(value, "n") == 0 && used < sizeof(unmet))
+			used += (size_t)snprintf(unmet + used, sizeof(unmet) - used, " %s=n", sym);
+	}
+	if (unmet[0]) {
+		size_t dl = strlen(deps);
+
+		snprintf(deps + dl, len - dl, "; unmet:%s", unmet);
+	}
+}
+
 int kconfig_check(const char *config_text, char *const fragments[], size_t nfragments,
 		  const char *srctree, char *err, size_t errlen)
 {
@@ -105,8 +140,8 @@ int kconfig_check(const char *config_text, char *const fragments[], size_t nfrag
 			if (kconfig_parse_line(line, linelen, name, sizeof(name), want, sizeof(want)) == 0) {
 				kconfig_value(config_text, name, got, sizeof(got));
 				if (strcmp(want, got) != 0) {
-					if (srctree)
-						kconfig_depends(srctree, name, deps, sizeof(deps));
+					if (srctree && kconfig_depends(srctree, name, deps, sizeof(deps)) == 0)
+						kconfig_unmet(config_text, deps, sizeof(deps));
 					snprintf(err, errlen,
 						 "CONFIG_%s=%s from %s is not in the final .config (it is %s)%s%s",
 						 name, want, kconfig_basename(fragments[i]), got,
@@ -130,11 +165,25 @@ static __thread struct {
 	int found;
 } kconfig_search;
 
+#define KCONFIG_IF_DEPTH 16
+
+static void kconfig_append(const char *p, size_t n)
+{
+	size_t used = strlen(kconfig_search.out);
+
+	snprintf(kconfig_search.out + used, kconfig_search.len - used, "%s(%.*s)", used ? " && " : "",
+		 (int)n, p);
+	kconfig_search.found = 1;
+}
+
+/* The symbol's own "depends on" lines, and the "if" blocks around it in the same file. */
 static void kconfig_collect(const char *text)
 {
 	char want1[160], want2[160];
 	const char *line = text;
-	int in_block = 0;
+	const char *ifs[KCONFIG_IF_DEPTH];
+	size_t iflen[KCONFIG_IF_DEPTH];
+	int depth = 0, in_block = 0;
 
 	snprintf(want1, sizeof(want1), "config %s", kconfig_search.name);
 	snprintf(want2, sizeof(want2), "menuconfig %s", kconfig_search.name);
@@ -149,9 +198,20 @@ static void kconfig_collect(const char *text)
 		rest = (size_t)(line + linelen - p);
 		while (rest && isspace((unsigned char)p[rest - 1]))
 			rest--;
+		if (strncmp(p, "if ", 3) == 0 && rest > 3) {
+			if (depth < KCONFIG_IF_DEPTH) {
+				ifs[depth] = p + 3;
+				iflen[depth] = rest - 3;
+			}
+			depth++;
+		} else if (strncmp(p, "endif", 5) == 0 && depth > 0) {
+			depth--;
+		}
 		if ((rest == strlen(want1) && strncmp(p, want1, rest) == 0) ||
 		    (rest == strlen(want2) && strncmp(p, want2, rest) == 0)) {
 			in_block = 1;
+			for (int i = 0; i < depth && i < KCONFIG_IF_DEPTH; i++)
+				kconfig_append(ifs[i], iflen[i]);
 		} else if (in_block && (strncmp(p, "config ", 7) == 0 || strncmp(p, "menuconfig ", 11) == 0 ||
 					strncmp(p, "endmenu", 7) == 0 || strncmp(p, "endchoice", 9) == 0 ||
 					strncmp(p, "endif", 5) == 0 || strncmp(p, "menu ", 5) == 0 ||
@@ -159,11 +219,7 @@ static void kconfig_collect(const char *text)
 					strncmp(p, "if ", 3) == 0 || strncmp(p, "comment ", 8) == 0)) {
 			in_block = 0;
 		} else if (in_block && rest > 11 && strncmp(p, "depends on ", 11) == 0) {
-			size_t used = strlen(kconfig_search.out);
-
-			snprintf(kconfig_search.out + used, kconfig_search.len - used, "%s(%.*s)",
-				 used ? " && " : "", (int)(rest - 11), p + 11);
-			kconfig_search.found = 1;
+			kconfig_append(p + 11, rest - 11);
 		}
 		line += linelen + (nl ? 1 : 0);
 	}

@@ -9,36 +9,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "machines.h"
-
-/* mkdir -p for an absolute or relative path given by the administrator. */
-static int runtime_mkdirs(const char *path, mode_t mode)
-{
-	char buf[4096];
-	size_t len = strlen(path);
-
-	if (len == 0 || len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 static int runtime_open_dir(const char *path, bool create, char *err, size_t errlen)
 {
 	int fd, rc;
 
 	if (create) {
-		rc = runtime_mkdirs(path, 0755);
+		rc = fsutil_mkdirs(path, 0755);
 		if (rc) {
 			snprintf(err, errlen, "create %s: %s", path, strerror(-rc));
 			return rc;

@@ -78,8 +78,10 @@ int variant_parse(const struct options *o, const char *text, struct variant **ou
 		variant_unknown("recipe", tok, o->recipe_dir, ".image", err, errlen);
 		goto fail;
 	}
-	if (rc)
+	if (rc) {
+		rc = rc == -ENOMEM ? rc : -EBADMSG; /* the recipe file is broken: the server's fault */
 		goto fail;
+	}
 	while ((tok = strtok_r(NULL, "+", &save))) {
 		char path[4096];
 		FILE *f;

@@ -14,7 +14,7 @@ struct variant {
 };
 
 /* Parse and check against what exists. -ENOENT: unknown recipe or fragment, and err lists the
- * valid names; -EINVAL: malformed; other errors: a broken recipe (err has file:line). */
+ * valid names; -EINVAL: malformed; -EBADMSG: a broken recipe (err has file:line). */
 int variant_parse(const struct options *o, const char *text, struct variant **out, char *err,
 		  size_t errlen);
 void variant_free(struct variant *v);

@@ -119,7 +119,16 @@ static void test_depends(void **state)
 	frags[0] = write_file("v.config", "CONFIG_VIRTIO_NET=y\n");
 	assert_int_equal(kconfig_check(final_config, frags, 1, dir, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "CONFIG_VIRTIO_NET=y from v.config is not in the final .config (it is n); "
-				 "it depends on (VIRTIO) && (NETDEVICES && NET_CORE)");
+				 "it depends on (VIRTIO) && (NETDEVICES && NET_CORE); unmet: VIRTIO=n NETDEVICES=n NET_CORE=n");
+
+	/* dependencies that come from enclosing "if" blocks, as for E1000 */
+	write_file("src/drivers/net/Kconfig.eth",
+		   "if NET\nif ETHERNET\nconfig E1000X\n\ttristate \"e1000\"\n\tdepends on PCI\nendif\nendif\n"
+		   "config AFTER\n\tdepends on NOTHING\n");
+	assert_int_equal(kconfig_depends(dir, "E1000X", out, sizeof(out)), 0);
+	assert_string_equal(out, "(NET) && (ETHERNET) && (PCI)");
+	assert_int_equal(kconfig_depends(dir, "AFTER", out, sizeof(out)), 0);
+	assert_string_equal(out, "(NOTHING)");
 }
 
 int main(void)
