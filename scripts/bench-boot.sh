@@ -32,28 +32,25 @@ vmlinuz=$(ls "$stock"/root/boot/vmlinuz-*)
 kver=${vmlinuz##*/vmlinuz-}
 moddir=$stock/root/lib/modules/$kver
 
-# the modules a NIC needs, dependencies first (from modules.dep)
-modules_for() {
-	local want=$1 line deps
-	line=$(grep "/$want.ko[^:]*:" "$moddir/modules.dep" | head -1)
-	deps=${line#*:}
-	for d in $(echo "$deps" | tr ' ' '\n' | tac); do echo "$d"; done
-	echo "${line%%:*}"
-}
 ref=$work/ref
 mkdir -p "$ref/bin" "$ref/dev" "$ref/proc" "$ref/sys" "$ref/tmp" "$ref/modules"
 cp /bin/busybox "$ref/bin/busybox"
-for a in sh mount insmod ip wget sha256sum cut cat uname reboot sed grep mkdir rm ls sleep; do ln -s busybox "$ref/bin/$a"; done
+for a in sh mount insmod ip wget sha256sum cut cat uname reboot sed grep mkdir rm ls sleep wc; do ln -s busybox "$ref/bin/$a"; done
+# Debian builds both NIC drivers and virtio itself as modules; loaded in dependency order
+# (the package ships no modules.dep, and depmod is not needed for a fixed list)
 n=0
-for m in $( (modules_for e1000; modules_for virtio_net) | awk '!seen[$0]++'); do
+for m in virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net e1000; do
+	src=$(find "$moddir" -name "$m.ko*" | head -1)
+	[[ -n $src ]] || continue
 	n=$((n + 1))
-	src=$moddir/$m
 	case $src in
 	*.xz) xz -dc "$src" > "$ref/modules/$(printf %02d $n).ko" ;;
 	*.zst) zstd -qdc "$src" > "$ref/modules/$(printf %02d $n).ko" ;;
 	*) cp "$src" "$ref/modules/$(printf %02d $n).ko" ;;
 	esac
 done
+# the kernel opens /dev/console before anything mounts devtmpfs
+[[ $(id -u) -eq 0 ]] && mknod "$ref/dev/console" c 5 1
 cp "$here/rootfs/net/etc/init.d/S50tinyboot" "$ref/report.sh"
 cat > "$ref/init" <<'INIT'
 #!/bin/sh
@@ -75,7 +72,6 @@ reboot -f
 INIT
 chmod 755 "$ref/init" "$ref/report.sh"
 (cd "$ref" && find . | sort | cpio -o -H newc --quiet --owner 0:0 | gzip -9n) > "$work/ref.initrd"
-mknod_note="(/dev/console comes from devtmpfs: the stock kernel mounts it itself)"
 
 # --- the daemon and tinyboot's artifacts ---
 cat > "$work/machines.conf" <<CONF
