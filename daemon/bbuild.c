@@ -160,11 +160,46 @@ static int bbuild_compile(struct build_ctx *ctx, const char *src, const char *tr
 	return rc < 0 ? rc : 0;
 }
 
+static int bbuild_inputs(struct build_ctx *ctx, const struct source *bs, char out[DIGEST_HEX_LEN])
+{
+	const struct recipe *r = ctx->v->recipe;
+	char frag[BUILD_PATH_MAX], head[1024];
+	char *files[1] = { frag };
+
+	snprintf(head, sizeof(head), "busybox-inputs %d\n%s %s\n%s\n%s\n%s\n", BUILD_FORMAT_VERSION,
+		 bs->name, bs->sha256, r->libc, r->arch, ctx->compiler);
+	fsutil_path(frag, sizeof(frag), "%s/busybox/%s.config", ctx->o->rootfs_dir, r->busybox_config);
+	return build_hash_files(head, files, 1, out);
+}
+
+static bool bbuild_from_memo(struct build_ctx *ctx, const char *memo)
+{
+	char key[DIGEST_HEX_LEN], path[BUILD_PATH_MAX];
+	char *config = NULL;
+
+	if (build_memo_get(ctx, "busybox", memo, key))
+		return false;
+	fsutil_path(path, sizeof(path), "%s/busybox/%s/config", ctx->o->state_dir, key);
+	if (fsutil_read_file(path, BBUILD_CONFIG_MAX, &config, NULL))
+		return false;
+	fsutil_path(path, sizeof(path), "%s/busybox/%s/busybox", ctx->o->state_dir, key);
+	if (access(path, X_OK) != 0) {
+		free(config);
+		return false;
+	}
+	free(ctx->busybox_config);
+	ctx->busybox_config = config;
+	memcpy(ctx->busybox_key, key, sizeof(key));
+	fsutil_path(ctx->busybox_dir, sizeof(ctx->busybox_dir), "%s/busybox/%s", ctx->o->state_dir, key);
+	ctx->busybox_cached = true;
+	return true;
+}
+
 int bbuild_run(struct build_ctx *ctx)
 {
 	const struct recipe *r = ctx->v->recipe;
 	const struct source *bs = sources_find(ctx->sources, r->busybox_source);
-	char src[BUILD_PATH_MAX], tree[BUILD_PATH_MAX], bin[BUILD_PATH_MAX];
+	char src[BUILD_PATH_MAX], tree[BUILD_PATH_MAX], bin[BUILD_PATH_MAX], memo[DIGEST_HEX_LEN] = "";
 	double start = build_now();
 	int rc, lockfd;
 
@@ -178,6 +213,11 @@ int bbuild_run(struct build_ctx *ctx)
 	lockfd = build_lock_tree(ctx, tree);
 	if (lockfd < 0)
 		return lockfd;
+	/* the same fragment, source, libc, arch and compiler: the busybox of last time */
+	if (bbuild_inputs(ctx, bs, memo) == 0 && bbuild_from_memo(ctx, memo)) {
+		build_log(ctx, "# busybox %s: inputs unchanged since it was built", ctx->busybox_key);
+		goto out;
+	}
 	rc = bbuild_configure(ctx, src, tree);
 	if (rc)
 		goto out;
@@ -195,6 +235,8 @@ int bbuild_run(struct build_ctx *ctx)
 		fsutil_mkdirs(dir, 0755);
 		rc = bbuild_compile(ctx, src, tree);
 	}
+	if (!rc && memo[0])
+		build_memo_put(ctx, "busybox", memo, ctx->busybox_key);
 out:
 	ctx->secs_busybox = build_now() - start;
 	flock(lockfd, LOCK_UN);

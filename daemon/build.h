@@ -70,6 +70,12 @@ int build_make(struct build_ctx *ctx, const char *what, char *const argv[], cons
 int build_make_stdin(struct build_ctx *ctx, const char *what, char *const argv[], const char *stdin_text);
 void build_log(struct build_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 double build_now(void);
+/* Memo of "these exact inputs gave that key" (STATE/memo/KIND-INPUTS), so a build whose
+ * fragments did not change skips the configuration steps. */
+int build_memo_get(struct build_ctx *ctx, const char *kind, const char *inputs, char key[DIGEST_HEX_LEN]);
+void build_memo_put(struct build_ctx *ctx, const char *kind, const char *inputs, const char *key);
+/* SHA-256 over a header line and the contents of files (in order). */
+int build_hash_files(const char *head, char *const files[], size_t n, char out[DIGEST_HEX_LEN]);
 /* Create a build tree and hold its lock (one build per tree, also across daemons sharing a
  * state directory). Returns the lock fd (close it to unlock) or -errno with ctx->error set. */
 int build_lock_tree(struct build_ctx *ctx, const char *tree);

@@ -1,6 +1,7 @@
 /* buildutil.c - what the build steps share: running make with a clean environment, logging,
  * counting compiled objects for progress, publishing a finished directory. */
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <stdarg.h>
@@ -114,6 +115,71 @@ int build_make(struct build_ctx *ctx, const char *what, char *const argv[], cons
 int build_make_stdin(struct build_ctx *ctx, const char *what, char *const argv[], const char *stdin_text)
 {
 	return build_run(ctx, what, argv, NULL, false, stdin_text);
+}
+
+int build_memo_get(struct build_ctx *ctx, const char *kind, const char *inputs, char key[DIGEST_HEX_LEN])
+{
+	char path[BUILD_PATH_MAX], *text = NULL;
+	int rc;
+
+	if (fsutil_path(path, sizeof(path), "%s/memo/%s-%s", ctx->o->state_dir, kind, inputs))
+		return -ENAMETOOLONG;
+	rc = fsutil_read_file(path, 128, &text, NULL);
+	if (rc)
+		return rc;
+	rc = digest_is_hex(text) ? 0 : -EINVAL;
+	if (!rc)
+		memcpy(key, text, DIGEST_HEX_LEN);
+	free(text);
+	return rc;
+}
+
+void build_memo_put(struct build_ctx *ctx, const char *kind, const char *inputs, const char *key)
+{
+	char path[BUILD_PATH_MAX];
+
+	if (fsutil_path(path, sizeof(path), "%s/memo", ctx->o->state_dir) || fsutil_mkdirs(path, 0755) ||
+	    fsutil_path(path, sizeof(path), "%s/memo/%s-%s", ctx->o->state_dir, kind, inputs))
+		return;
+	fsutil_write_atomic(path, key, strlen(key));
+}
+
+int build_hash_files(const char *head, char *const files[], size_t n, char out[DIGEST_HEX_LEN])
+{
+	size_t len = strlen(head), cap = len + 1;
+	char *all = malloc(cap);
+	int rc = 0;
+
+	if (!all)
+		return -ENOMEM;
+	memcpy(all, head, len + 1);
+	for (size_t i = 0; !rc && i < n; i++) {
+		char *text = NULL;
+		size_t tlen = 0;
+
+		rc = fsutil_read_file(files[i], 4 << 20, &text, &tlen);
+		if (rc)
+			break;
+		if (len + tlen + 2 > cap) {
+			char *grown = realloc(all, (cap = (len + tlen + 2) * 2));
+
+			if (!grown) {
+				free(text);
+				rc = -ENOMEM;
+				break;
+			}
+			all = grown;
+		}
+		memcpy(all + len, text, tlen);
+		len += tlen;
+		all[len++] = '\n';
+		all[len] = '\0';
+		free(text);
+	}
+	if (!rc)
+		rc = digest_sha256_buf(all, len, out);
+	free(all);
+	return rc;
 }
 
 int build_lock_tree(struct build_ctx *ctx, const char *tree)

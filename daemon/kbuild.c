@@ -295,12 +295,61 @@ static int kbuild_headers(struct build_ctx *ctx, const char *tree, const char *t
 	return rc < 0 ? rc : 0;
 }
 
+/* Hash of everything the configuration steps read: source, arch, compiler, fragments. */
+static int kbuild_inputs(struct build_ctx *ctx, const char *src_id, char out[DIGEST_HEX_LEN])
+{
+	const struct recipe *r = ctx->v->recipe;
+	char *files[2 * RECIPE_LIST_MAX];
+	char head[1024];
+	size_t n = 0;
+	int rc;
+
+	snprintf(head, sizeof(head), "kernel-inputs %d\n%s\n%s\n%s\n%s\n", BUILD_FORMAT_VERSION, src_id,
+		 r->arch, ctx->compiler, r->kernel_compression);
+	for (size_t i = 0; i < r->fragments.n + ctx->v->extra.n; i++) {
+		const char *name = i < r->fragments.n ? r->fragments.v[i] : ctx->v->extra.v[i - r->fragments.n];
+
+		files[n] = malloc(BUILD_PATH_MAX);
+		if (!files[n])
+			break;
+		fsutil_path(files[n++], BUILD_PATH_MAX, "%s/%s.config", ctx->o->kconfig_dir, name);
+	}
+	rc = n == r->fragments.n + ctx->v->extra.n ? build_hash_files(head, files, n, out) : -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		free(files[i]);
+	return rc;
+}
+
+/* A memo hit needs the kernel it names, and its .config for the manifest. */
+static bool kbuild_from_memo(struct build_ctx *ctx, const char *memo)
+{
+	char key[DIGEST_HEX_LEN], path[BUILD_PATH_MAX];
+	char *config = NULL;
+
+	if (build_memo_get(ctx, "kernel", memo, key))
+		return false;
+	fsutil_path(path, sizeof(path), "%s/kernels/%s/config", ctx->o->state_dir, key);
+	if (fsutil_read_file(path, KBUILD_CONFIG_MAX, &config, NULL))
+		return false;
+	fsutil_path(path, sizeof(path), "%s/kernels/%s/bzImage", ctx->o->state_dir, key);
+	if (access(path, R_OK) != 0) {
+		free(config);
+		return false;
+	}
+	free(ctx->kernel_config);
+	ctx->kernel_config = config;
+	memcpy(ctx->kernel_key, key, sizeof(key));
+	fsutil_path(ctx->kernel_dir, sizeof(ctx->kernel_dir), "%s/kernels/%s", ctx->o->state_dir, key);
+	ctx->kernel_cached = true;
+	return true;
+}
+
 int kbuild_run(struct build_ctx *ctx)
 {
 	const struct recipe *r = ctx->v->recipe;
 	const struct source *ks = sources_find(ctx->sources, r->kernel_source);
 	char tree[BUILD_PATH_MAX], tree_name[256], bz[BUILD_PATH_MAX];
-	char src_id[256];
+	char src_id[256], memo[DIGEST_HEX_LEN] = "";
 	double start;
 	int rc, lockfd;
 
@@ -326,6 +375,11 @@ int kbuild_run(struct build_ctx *ctx)
 	if (lockfd < 0)
 		return lockfd;
 
+	/* the same fragments on the same source, arch and compiler: the kernel of last time */
+	if (kbuild_inputs(ctx, src_id, memo) == 0 && kbuild_from_memo(ctx, memo)) {
+		build_log(ctx, "# kernel %s: inputs unchanged since it was built", ctx->kernel_key);
+		goto headers;
+	}
 	kbuild_step(ctx, "kernel config");
 	start = build_now();
 	rc = kbuild_configure(ctx, tree);
@@ -350,6 +404,9 @@ int kbuild_run(struct build_ctx *ctx)
 		if (rc)
 			goto out;
 	}
+	if (memo[0])
+		build_memo_put(ctx, "kernel", memo, ctx->kernel_key);
+headers:
 	/* busybox builds against these headers (musl has none, -m32 lacks asm/) */
 	kbuild_step(ctx, "kernel headers");
 	rc = kbuild_headers(ctx, tree, tree_name);
