@@ -172,29 +172,6 @@ static int bbuild_inputs(struct build_ctx *ctx, const struct source *bs, char ou
 	return build_hash_files(head, files, 1, out);
 }
 
-static bool bbuild_from_memo(struct build_ctx *ctx, const char *memo)
-{
-	char key[DIGEST_HEX_LEN], path[BUILD_PATH_MAX];
-	char *config = NULL;
-
-	if (build_memo_get(ctx, "busybox", memo, key))
-		return false;
-	fsutil_path(path, sizeof(path), "%s/busybox/%s/config", ctx->o->state_dir, key);
-	if (fsutil_read_file(path, BBUILD_CONFIG_MAX, &config, NULL))
-		return false;
-	fsutil_path(path, sizeof(path), "%s/busybox/%s/busybox", ctx->o->state_dir, key);
-	if (access(path, X_OK) != 0) {
-		free(config);
-		return false;
-	}
-	free(ctx->busybox_config);
-	ctx->busybox_config = config;
-	memcpy(ctx->busybox_key, key, sizeof(key));
-	fsutil_path(ctx->busybox_dir, sizeof(ctx->busybox_dir), "%s/busybox/%s", ctx->o->state_dir, key);
-	ctx->busybox_cached = true;
-	return true;
-}
-
 int bbuild_run(struct build_ctx *ctx)
 {
 	const struct recipe *r = ctx->v->recipe;
@@ -214,7 +191,10 @@ int bbuild_run(struct build_ctx *ctx)
 	if (lockfd < 0)
 		return lockfd;
 	/* the same fragment, source, libc, arch and compiler: the busybox of last time */
-	if (bbuild_inputs(ctx, bs, memo) == 0 && bbuild_from_memo(ctx, memo)) {
+	if (bbuild_inputs(ctx, bs, memo) == 0 &&
+	    build_from_memo(ctx, "busybox", "busybox", memo, "busybox", X_OK, BBUILD_CONFIG_MAX,
+			    &ctx->busybox_config, ctx->busybox_key, ctx->busybox_dir, sizeof(ctx->busybox_dir))) {
+		ctx->busybox_cached = true;
 		build_log(ctx, "# busybox %s: inputs unchanged since it was built", ctx->busybox_key);
 		goto out;
 	}

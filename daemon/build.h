@@ -74,6 +74,11 @@ double build_now(void);
  * fragments did not change skips the configuration steps. */
 int build_memo_get(struct build_ctx *ctx, const char *kind, const char *inputs, char key[DIGEST_HEX_LEN]);
 void build_memo_put(struct build_ctx *ctx, const char *kind, const char *inputs, const char *key);
+/* A memo hit for KIND (kernels: bzImage, busybox: busybox): STATE/KIND_DIR/KEY must still hold
+ * `product` (passing access(2) with product_mode) and `config`; then *config, key and dir are filled. */
+bool build_from_memo(struct build_ctx *ctx, const char *kind, const char *kind_dir, const char *memo,
+		     const char *product, int product_mode, size_t config_max, char **config, char key[DIGEST_HEX_LEN],
+		     char *dir, size_t dirlen);
 /* SHA-256 over a header line and the contents of files (in order). */
 int build_hash_files(const char *head, char *const files[], size_t n, char out[DIGEST_HEX_LEN]);
 /* Create a build tree and hold its lock (one build per tree, also across daemons sharing a

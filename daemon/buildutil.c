@@ -144,6 +144,30 @@ void build_memo_put(struct build_ctx *ctx, const char *kind, const char *inputs,
 	fsutil_write_atomic(path, key, strlen(key));
 }
 
+bool build_from_memo(struct build_ctx *ctx, const char *kind, const char *kind_dir, const char *memo,
+		     const char *product, int product_mode, size_t config_max, char **config, char key[DIGEST_HEX_LEN],
+		     char *dir, size_t dirlen)
+{
+	char found[DIGEST_HEX_LEN], path[BUILD_PATH_MAX];
+	char *text = NULL;
+
+	if (build_memo_get(ctx, kind, memo, found))
+		return false;
+	fsutil_path(path, sizeof(path), "%s/%s/%s/config", ctx->o->state_dir, kind_dir, found);
+	if (fsutil_read_file(path, config_max, &text, NULL))
+		return false;
+	fsutil_path(path, sizeof(path), "%s/%s/%s/%s", ctx->o->state_dir, kind_dir, found, product);
+	if (access(path, product_mode) != 0) {
+		free(text);
+		return false;
+	}
+	free(*config);
+	*config = text;
+	memcpy(key, found, sizeof(found));
+	fsutil_path(dir, dirlen, "%s/%s/%s", ctx->o->state_dir, kind_dir, found);
+	return true;
+}
+
 int build_hash_files(const char *head, char *const files[], size_t n, char out[DIGEST_HEX_LEN])
 {
 	size_t len = strlen(head), cap = len + 1;

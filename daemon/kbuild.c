@@ -320,30 +320,6 @@ static int kbuild_inputs(struct build_ctx *ctx, const char *src_id, char out[DIG
 	return rc;
 }
 
-/* A memo hit needs the kernel it names, and its .config for the manifest. */
-static bool kbuild_from_memo(struct build_ctx *ctx, const char *memo)
-{
-	char key[DIGEST_HEX_LEN], path[BUILD_PATH_MAX];
-	char *config = NULL;
-
-	if (build_memo_get(ctx, "kernel", memo, key))
-		return false;
-	fsutil_path(path, sizeof(path), "%s/kernels/%s/config", ctx->o->state_dir, key);
-	if (fsutil_read_file(path, KBUILD_CONFIG_MAX, &config, NULL))
-		return false;
-	fsutil_path(path, sizeof(path), "%s/kernels/%s/bzImage", ctx->o->state_dir, key);
-	if (access(path, R_OK) != 0) {
-		free(config);
-		return false;
-	}
-	free(ctx->kernel_config);
-	ctx->kernel_config = config;
-	memcpy(ctx->kernel_key, key, sizeof(key));
-	fsutil_path(ctx->kernel_dir, sizeof(ctx->kernel_dir), "%s/kernels/%s", ctx->o->state_dir, key);
-	ctx->kernel_cached = true;
-	return true;
-}
-
 int kbuild_run(struct build_ctx *ctx)
 {
 	const struct recipe *r = ctx->v->recipe;
@@ -376,7 +352,10 @@ int kbuild_run(struct build_ctx *ctx)
 		return lockfd;
 
 	/* the same fragments on the same source, arch and compiler: the kernel of last time */
-	if (kbuild_inputs(ctx, src_id, memo) == 0 && kbuild_from_memo(ctx, memo)) {
+	if (kbuild_inputs(ctx, src_id, memo) == 0 &&
+	    build_from_memo(ctx, "kernel", "kernels", memo, "bzImage", R_OK, KBUILD_CONFIG_MAX,
+			    &ctx->kernel_config, ctx->kernel_key, ctx->kernel_dir, sizeof(ctx->kernel_dir))) {
+		ctx->kernel_cached = true;
 		build_log(ctx, "# kernel %s: inputs unchanged since it was built", ctx->kernel_key);
 		goto headers;
 	}
