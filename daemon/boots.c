@@ -411,6 +411,11 @@ int boots_validate_report(json_t *report, const char **token, const char **machi
 		snprintf(err, errlen, "\"kernel\" must be a string (uname -r)");
 		return -EINVAL;
 	}
+	v = json_object_get(report, "arch");
+	if (v && !boots_short_string(v, 32)) {
+		snprintf(err, errlen, "\"arch\" must be a short string (uname -m)");
+		return -EINVAL;
+	}
 	uptime = json_object_get(report, "uptime");
 	if (!json_is_object(uptime) || json_object_size(uptime) > 16) {
 		snprintf(err, errlen, "\"uptime\" must be an object of step -> seconds");

@@ -12,46 +12,49 @@ variant=${BENCH_VARIANT:-net}
 runs=${RUNS:-5}
 work=$(mktemp -d /tmp/tinyboot-bench-boot.XXXXXX)
 pids=()
+source "$here/scripts/bench-lib.sh"
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-	rm -rf "$work"
+	bench_daemon_stop
+	[[ -n ${KEEP:-} ]] || rm -rf "$work"
 }
 trap cleanup EXIT
 
 # --- Debian's stock kernel and a busybox-static initramfs that loads the NIC modules ---
-stock=$cache/stock-kernel
-pkg=$(apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: \(linux-image-[0-9].*\)/\1/p' | head -1)
-if [[ ! -e $stock/.done-$pkg ]]; then
-	rm -rf "$stock"
-	mkdir -p "$stock"
-	(cd "$stock" && apt-get download "$pkg" >/dev/null)
-	dpkg-deb -x "$stock"/*.deb "$stock/root"
-	touch "$stock/.done-$pkg"
-fi
-vmlinuz=$(ls "$stock"/root/boot/vmlinuz-*)
+vmlinuz=$("$here/scripts/stock-kernel.sh" "$cache")
 kver=${vmlinuz##*/vmlinuz-}
-moddir=$stock/root/lib/modules/$kver
+moddir=$cache/stock-kernel/root/lib/modules/$kver
 
 ref=$work/ref
 mkdir -p "$ref/bin" "$ref/dev" "$ref/proc" "$ref/sys" "$ref/tmp" "$ref/modules"
 cp /bin/busybox "$ref/bin/busybox"
 for a in sh mount insmod ip wget sha256sum cut cat uname reboot sed grep mkdir rm ls sleep wc; do ln -s busybox "$ref/bin/$a"; done
-# Debian builds both NIC drivers and virtio itself as modules; loaded in dependency order
-# (the package ships no modules.dep, and depmod is not needed for a fixed list)
+# Debian builds both NIC drivers and virtio itself as modules. The package ships no modules.dep,
+# so the load order comes from each module's own `depends=` (its .modinfo section), deepest first.
+declare -A queued=()
 n=0
-for m in virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net e1000; do
-	src=$(find "$moddir" -name "$m.ko*" | head -1)
-	[[ -n $src ]] || continue
-	n=$((n + 1))
+queue_module() { # queue_module NAME: copy NAME after everything it depends on
+	local name=$1 src deps d ko=$work/$1.ko
+	[[ -z ${queued[$name]:-} ]] || return 0
+	queued[$name]=1
+	src=$(find "$moddir" \( -name "$name.ko" -o -name "$name.ko.xz" -o -name "$name.ko.zst" \) | head -1)
+	[[ -n $src ]] || { echo "bench-boot: module $name not in $moddir" >&2; exit 1; }
 	case $src in
-	*.xz) xz -dc "$src" > "$ref/modules/$(printf %02d $n).ko" ;;
-	*.zst) zstd -qdc "$src" > "$ref/modules/$(printf %02d $n).ko" ;;
-	*) cp "$src" "$ref/modules/$(printf %02d $n).ko" ;;
+	*.xz) xz -dc "$src" > "$ko" ;;
+	*.zst) zstd -qdc "$src" > "$ko" ;;
+	*) cp "$src" "$ko" ;;
 	esac
-done
+	deps=$(objcopy -O binary --only-section=.modinfo "$ko" /dev/stdout | tr '\0' '\n' | sed -n 's/^depends=//p')
+	for d in ${deps//,/ }; do queue_module "${d//-/_}"; done
+	n=$((n + 1))
+	mv "$ko" "$ref/modules/$(printf %02d $n)-$name.ko"
+}
+for m in virtio_pci virtio_net e1000; do queue_module "$m"; done
 # the kernel opens /dev/console before anything mounts devtmpfs
 [[ $(id -u) -eq 0 ]] && mknod "$ref/dev/console" c 5 1
+mkdir -p "$ref/etc"
 cp "$here/rootfs/net/etc/init.d/S50tinyboot" "$ref/report.sh"
+cp "$here/rootfs/net/etc/tinyboot.functions" "$ref/etc/"
 cat > "$ref/init" <<'INIT'
 #!/bin/sh
 mount -t proc proc /proc
@@ -64,6 +67,12 @@ for arg in $(cat /proc/cmdline); do
 	case "$arg" in tinyboot.ip=*) ip=${arg#*=} ;; tinyboot.gw=*) gw=${arg#*=} ;; esac
 done
 ip link set eth0 up
+# wait for the link as any init must (e1000 reports carrier some time after "up")
+i=0
+while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" != 1 ] && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
 ip addr add "$ip" dev eth0
 ip route add default via "$gw"
 cut -d' ' -f1 /proc/uptime > /tmp/tinyboot.net-up
@@ -77,21 +86,20 @@ chmod 755 "$ref/init" "$ref/report.sh"
 cat > "$work/machines.conf" <<CONF
 52:54:00:00:10:01  name=bench  variant=$variant ip=10.0.2.15/24 gw=10.0.2.2 payloads=gen/1048576
 CONF
-"$here/build/tinybootd" --listen 127.0.0.1:0 --state "$state" --recipes "$here/images" \
-	--kernel-config "$here/kernel-config" --rootfs "$here/rootfs" --sources "$here/etc/sources.conf" \
-	--machines "$work/machines.conf" --log-level warn > "$work/out" 2> "$work/log" &
-pids+=($!)
-for _ in $(seq 100); do grep -q listening "$work/out" && break; sleep 0.1; done
-url=$(sed -n 's|.*listening on \(http://.*\)/$|\1|p' "$work/out")
+bench_daemon_start --state "$state" --recipes "$here/images" --kernel-config "$here/kernel-config" \
+	--rootfs "$here/rootfs" --sources "$here/etc/sources.conf" --machines "$work/machines.conf"
+url=$bench_url
 port=${url##*:}
-"$here/build/tinyboot" --server "$url" build "$variant" > /dev/null 2>&1
-artifact=$(curl -s "$url/images/$variant/manifest.json" | jq -r .artifact)
+manifest=$(bench_build "$variant")
+artifact=$(jq -r .artifact "$manifest")
 cp "$state/artifacts/$artifact/bzImage" "$work/tb.bzImage"
 cp "$state/artifacts/$artifact/initrd" "$work/tb.initrd"
 
 # boot_once KERNEL INITRD NIC: prints "wall_seconds guest_uptime_at_report"
 boot_once() {
 	local kernel=$1 initrd=$2 nic=$3 reply token cmdline t0 t1 qpid b
+	# the same device line `tinyboot boot` uses: no emulated autonegotiation delay on e1000
+	[[ $nic == e1000 ]] && nic=e1000,autonegotiation=off
 	reply=$(curl -s -d "{\"mac\": \"52:54:00:00:10:01\", \"server\": \"http://10.0.2.2:$port\", \"poweroff\": true}" "$url/api/v1/boots")
 	token=$(jq -r .boot <<<"$reply")
 	cmdline=$(jq -r .cmdline <<<"$reply")

@@ -9,27 +9,18 @@ cache=${TINYBOOT_CACHE:-/var/cache/tinyboot}
 variant=${BENCH_VARIANT:-net}
 work=$(mktemp -d /tmp/tinyboot-bench-build.XXXXXX)
 state=$cache/bench-state
-pid=
-cleanup() {
-	[[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
+source "$here/scripts/bench-lib.sh"
+trap 'bench_daemon_stop; rm -rf "$work"' EXIT
 
 start_daemon() { # start_daemon RECIPES ROOTFS
-	"$here/build/tinybootd" --listen 127.0.0.1:0 --state "$state" --recipes "$1" \
-		--kernel-config "$here/kernel-config" --rootfs "$2" --sources "$here/etc/sources.conf" \
-		--log-level warn > "$work/out" 2> "$work/log" &
-	pid=$!
-	for _ in $(seq 100); do grep -q listening "$work/out" && break; sleep 0.1; done
-	server=http://$(sed -n 's|.*listening on http://\(.*\)/$|\1|p' "$work/out")
+	bench_daemon_start --state "$state" --recipes "$1" --kernel-config "$here/kernel-config" \
+		--rootfs "$2" --sources "$here/etc/sources.conf"
 }
-stop_daemon() { kill "$pid"; wait "$pid" || true; pid=; }
 
 timed_build() { # timed_build LABEL VARIANT
 	local t0 t1
 	t0=$(date +%s.%N)
-	"$here/build/tinyboot" --server "$server" build "$2" > /dev/null 2> "$work/build.out" ||
+	"$here/build/tinyboot" --server "$bench_url" build "$2" > /dev/null 2> "$work/build.out" ||
 		{ cat "$work/build.out" >&2; exit 1; }
 	t1=$(date +%s.%N)
 	printf '%-34s %8.1f s\n' "$1" "$(echo "$t1 - $t0" | bc)"
@@ -56,15 +47,15 @@ fi
 timed_build "same variant again (cache hit)" "$variant"
 # no change: forget every cached output (the daemon stopped), keep the build trees and ccache,
 # so configuration, kernel make, busybox make and the initramfs all run again
-stop_daemon
+bench_daemon_stop
 rm -rf "$state"/artifacts "$state"/index "$state"/kernels "$state"/busybox "$state"/memo "$state"/failed
 start_daemon "$work/recipes" "$work/rootfs"
 timed_build "no-change rebuild (warm trees)" "$variant"
 timed_build "one-option variant (+rtl8139)" "$variant+rtl8139"
-stop_daemon
+bench_daemon_stop
 mkdir -p "$work/rootfs/bench/etc"
 date > "$work/rootfs/bench/etc/motd"
 sed 's/^overlays = \(.*\)/overlays = \1 bench/' "$work/recipes/$variant.image" > "$work/recipes/benchov.image"
 start_daemon "$work/recipes" "$work/rootfs"
 timed_build "overlay-only variant" benchov
-stop_daemon
+bench_daemon_stop

@@ -98,7 +98,7 @@ test_boot_i386() {
 	boot_guest i386 net32 --nic e1000 --mac 52:54:00:00:00:05
 	expect_eq "$BOOT_RC" 0 "exit code"
 	expect_report_ok i386-guest
-	grep -q 'qemu-system-i386\|i386\|i686' "$T/i386.console" || true
+	expect_eq "$(jq -r .report.arch <<<"$(machine i386-guest)")" i686 "guest uname -m"
 	expect_eq "$(jq -r .variant <<<"$(machine i386-guest)")" net32 variant
 }
 
