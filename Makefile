@@ -12,7 +12,7 @@ BUILD ?= build
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Werror=format-security
-PKGS = libmicrohttpd libcurl zlib liblzma jansson libcrypto
+PKGS = libmicrohttpd libcurl zlib liblzma jansson libcrypto libelf
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -MMD -MP $(WARNINGS) $(PKG_CFLAGS) -iquote daemon $(CFLAGS)
@@ -26,10 +26,10 @@ CORE_SRCS = daemon/log.c daemon/options.c daemon/listen.c daemon/sdnotify.c daem
 	    daemon/fsutil.c daemon/recipe.c daemon/variant.c daemon/kconfig.c daemon/sources.c \
 	    daemon/buildkey.c daemon/buildutil.c daemon/kbuild.c daemon/bbuild.c daemon/initramfs.c \
 	    daemon/builder.c daemon/http_images.c daemon/machines.c daemon/ipxe.c daemon/boots.c \
-	    daemon/payloads.c daemon/http_boot.c
+	    daemon/payloads.c daemon/http_boot.c daemon/ksize.c daemon/http_size.c
 DAEMON_SRCS = daemon/tinybootd.c $(CORE_SRCS)
-CLI_SRCS = daemon/cli_main.c daemon/cli_boot.c daemon/log.c
-UNIT_TESTS = test_urlname test_range test_httpdate test_options test_cpio test_sources test_kconfig test_recipe test_machines test_ipxe
+CLI_SRCS = daemon/cli_main.c daemon/cli_boot.c daemon/cli_size.c daemon/log.c
+UNIT_TESTS = test_urlname test_range test_httpdate test_options test_cpio test_sources test_kconfig test_recipe test_machines test_ipxe test_ksize
 
 CORE_OBJS = $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS = $(DAEMON_SRCS:%.c=$(BUILD)/%.o)

@@ -526,7 +526,7 @@ int builder_request(struct builder *b, struct runtime *rt, const char *variant, 
 	info->log_tail = NULL;
 	if (!start) {
 		rc = -ENOENT;
-		*http_status = 404;
+		*http_status = 409; /* the name is fine, the artifact does not exist yet */
 		snprintf(err, errlen, "%s has not been built", v->name);
 		goto out;
 	}

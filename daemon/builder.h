@@ -30,7 +30,8 @@ void builder_shutdown(struct builder *b);
 /* Shut down if not yet done, join the workers, free. */
 void builder_free(struct builder *b);
 /* Resolve a variant to its build. start: queue it if it is neither built nor failed; retry: also
- * queue it again after a failure. On error *http_status says how to answer (400, 404, 500). */
+ * queue it again after a failure. On error *http_status says how to answer (400, 404, 500;
+ * 409 with -ENOENT when !start and the variant has neither a build nor an artifact). */
 int builder_request(struct builder *b, struct runtime *rt, const char *variant, bool start,
 		    bool retry, struct build_info *info, char *err, size_t errlen, unsigned *http_status);
 /* State of a build by id (this run's builds, then finished ones on disk). -ENOENT if unknown. */

@@ -13,6 +13,9 @@ struct cli {
 	/* boot */
 	const char *nic, *arch, *mac, *timeout;
 	bool ipxe, shell;
+	/* size */
+	const char *top;
+	bool json, build;
 };
 
 struct cli_buf {
@@ -29,5 +32,7 @@ long cli_api(const struct cli *cli, const char *path, const char *post, struct c
 int cli_build(const struct cli *cli, const char *variant, bool retry, char *artifact, size_t alen);
 /* cli_boot.c */
 int cli_boot(struct cli *cli, const char *variant);
+/* cli_size.c: 0 when everything asked for was shown, 1 when something is not built or broken. */
+int cli_size(struct cli *cli, const char *variant);
 
 #endif

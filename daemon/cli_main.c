@@ -28,7 +28,11 @@ static void cli_usage(FILE *out)
 		"  boot VARIANT [--nic e1000|virtio] [--arch i386|x86_64] [--mac MAC] [--ipxe] [--shell]\n"
 		"                       [--timeout S]: build, boot in QEMU, show the console; exit 0 when\n"
 		"                       the guest reports every payload ok, 1 when it reports a failure,\n"
-		"                       3 when no report came in time\n\n"
+		"                       3 when no report came in time\n"
+		"  size VARIANT [--top N] [--json] [--build]\n"
+		"                       the kernel's sections, its N largest symbols (default 20) and what\n"
+		"                       each extra fragment adds over the recipe; exit 1 when VARIANT or a\n"
+		"                       base a delta needs is not built (--build builds them first)\n\n"
 		"The server defaults to $TINYBOOT_SERVER or " CLI_DEFAULT_SERVER ".\n");
 }
 
@@ -310,6 +314,12 @@ static int cli_parse(struct cli *cli, int argc, char *argv[], const char **cmd, 
 			slot = &cli->mac;
 		else if (strcmp(a, "--timeout") == 0)
 			slot = &cli->timeout;
+		else if (strcmp(a, "--top") == 0)
+			slot = &cli->top;
+		else if (strcmp(a, "--json") == 0)
+			cli->json = true;
+		else if (strcmp(a, "--build") == 0)
+			cli->build = true;
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
 			return 1;
 		else if (a[0] == '-' && a[1] != '\0')
@@ -357,6 +367,8 @@ int main(int argc, char *argv[])
 		rc = cli_fetch(&cli, arg, cli.retry);
 	} else if (strcmp(cmd, "boot") == 0 && arg) {
 		rc = cli_boot(&cli, arg);
+	} else if (strcmp(cmd, "size") == 0 && arg) {
+		rc = cli_size(&cli, arg);
 	} else {
 		cli_usage(stderr);
 		rc = 2;

@@ -133,13 +133,16 @@ int fsutil_write_atomic(const char *path, const void *data, size_t len)
 	char tmp[4096];
 	int fd, rc;
 
-	rc = fsutil_path(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	/* a unique temp name: two threads of one daemon may publish the same path at once */
+	rc = fsutil_path(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
 	if (rc)
 		return rc;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	rc = fsutil_write_all(fd, data, len);
+	rc = fchmod(fd, 0644) < 0 ? -errno : 0;
+	if (!rc)
+		rc = fsutil_write_all(fd, data, len);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && !rc)

@@ -8,7 +8,7 @@
 int fsutil_mkdirs(const char *path, mode_t mode);
 /* Read a whole regular file (not following a final symlink) into a NUL-terminated buffer. */
 int fsutil_read_file(const char *path, size_t max, char **out, size_t *len);
-/* Write data to path through path.tmp.PID, fsync, rename, fsync the directory. */
+/* Write data to path through a unique path.tmp.XXXXXX, fsync, rename, fsync the directory. */
 int fsutil_write_atomic(const char *path, const void *data, size_t len);
 /* Copy src to dst (created with mode), fsync dst. */
 int fsutil_copy_file(const char *src, const char *dst, mode_t mode);

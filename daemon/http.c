@@ -13,6 +13,7 @@
 #include "http_file.h"
 #include "http_boot.h"
 #include "http_images.h"
+#include "http_size.h"
 #include "payloads.h"
 #include "log.h"
 
@@ -231,6 +232,11 @@ static enum MHD_Result http_route(struct request *r)
 		if (!get)
 			return http_method_not_allowed(r, "GET, HEAD");
 		return http_images_list(r);
+	}
+	if (http_is(r, 5, "api", "v1", "images") && strcmp(r->parts[4], "size") == 0) {
+		if (!get)
+			return http_method_not_allowed(r, "GET, HEAD");
+		return http_size_get(r, r->parts[3]);
 	}
 	if (http_is(r, 3, "artifacts", NULL, NULL)) {
 		if (!get)
