@@ -37,7 +37,7 @@ CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all asan test unit integration install uninstall deps sources clean run \
-	bench bench-http bench-build bench-boot
+	bench bench-http bench-build bench-boot bench-size
 
 all: $(BUILD)/tinybootd $(BUILD)/tinyboot
 
@@ -90,7 +90,7 @@ sources:
 run: all sources
 	@scripts/run.sh
 
-bench: bench-http bench-build bench-boot
+bench: bench-http bench-build bench-boot bench-size
 
 bench-http: all
 	@scripts/bench-http.sh
@@ -100,6 +100,9 @@ bench-build: all
 
 bench-boot: all sources
 	@scripts/bench-boot.sh
+
+bench-size: all sources
+	@scripts/bench-size.sh
 
 clean:
 	rm -rf build
