@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +54,7 @@ struct builder {
 	unsigned nthreads;
 	bool stopping;
 	volatile int cancel;
+	int state_lock_fd; /* flock on STATE/lock: one daemon per state directory */
 	char compiler[256];
 };
 
@@ -663,6 +665,7 @@ int builder_new(struct tinyboot *tb, unsigned workers, struct builder **out)
 	if (!b)
 		return -ENOMEM;
 	b->tb = tb;
+	b->state_lock_fd = -1;
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->wake, NULL);
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
@@ -673,6 +676,18 @@ int builder_new(struct tinyboot *tb, unsigned workers, struct builder **out)
 			builder_free(b);
 			return rc;
 		}
+	}
+	/* a second daemon on the same state would delete this one's half-published builds in tmp/ */
+	fsutil_path(path, sizeof(path), "%s/lock", state);
+	b->state_lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (b->state_lock_fd < 0 || flock(b->state_lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		rc = -errno;
+		if (rc == -EWOULDBLOCK)
+			log_warnx("state directory %s is in use by another tinybootd", state);
+		else
+			log_warnx("%s: lock %s: %s", __func__, path, strerror(-rc));
+		builder_free(b);
+		return rc;
 	}
 	builder_clean_tmp(state);
 	/* the compiler is an input of every build key */
@@ -745,6 +760,8 @@ void builder_free(struct builder *b)
 		runtime_put(bd->rt);
 		free(bd);
 	}
+	if (b->state_lock_fd >= 0)
+		close(b->state_lock_fd);
 	pthread_mutex_destroy(&b->lock);
 	pthread_cond_destroy(&b->wake);
 	free(b);

@@ -56,9 +56,15 @@ test_startup_exit_codes() {
 	# a port that is taken
 	tb_start || return
 	rc=0
-	timeout 10 "$TINYBOOTD" --state "$T/state" --listen "$TB" 2>"$T/busy.log" || rc=$?
+	timeout 10 "$TINYBOOTD" --state "$T/state2" --listen "$TB" 2>"$T/busy.log" || rc=$?
 	expect_eq "$rc" 3 "port in use"
 	grep -q 'Address already in use' "$T/busy.log" || fail "no reason given: $(cat "$T/busy.log")"
+	# a state directory another daemon is using: its builds in tmp/ must not be swept away
+	rc=0
+	timeout 10 "$TINYBOOTD" --state "$T/state" --listen 127.0.0.1:0 2>"$T/locked.log" || rc=$?
+	expect_eq "$rc" 2 "state directory in use"
+	grep -q "state directory $T/state is in use by another tinybootd" "$T/locked.log" ||
+		fail "no reason given: $(cat "$T/locked.log")"
 	tb_stop
 }
 
