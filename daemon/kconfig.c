@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,42 +120,69 @@ static void kconfig_unmet(const char *config_text, char *deps, size_t len)
 	}
 }
 
+/* Does any of texts[0..n) set NAME? Then it overrides an earlier fragment's line, as it does in
+ * merge_config.sh, which applies the fragments in this order. */
+static bool kconfig_set_in(char *const texts[], size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (const char *line = texts[i]; *line;) {
+			const char *nl = strchr(line, '\n');
+			size_t linelen = nl ? (size_t)(nl - line) : strlen(line);
+			char other[128], value[512];
+
+			if (kconfig_parse_line(line, linelen, other, sizeof(other), value, sizeof(value)) == 0 &&
+			    strcmp(other, name) == 0)
+				return true;
+			line += linelen + (nl ? 1 : 0);
+		}
+	}
+	return false;
+}
+
+static int kconfig_check_fragment(const char *config_text, char *const texts[], size_t nfragments,
+				  size_t i, const char *fragment, const char *srctree, char *err,
+				  size_t errlen)
+{
+	for (const char *next = texts[i]; *next;) {
+		const char *line = next, *nl = strchr(line, '\n');
+		size_t linelen = nl ? (size_t)(nl - line) : strlen(line);
+		char name[128], want[512], got[512], deps[1024] = "";
+
+		next += linelen + (nl ? 1 : 0);
+		if (kconfig_parse_line(line, linelen, name, sizeof(name), want, sizeof(want)) != 0 ||
+		    kconfig_set_in(texts + i + 1, nfragments - i - 1, name))
+			continue;
+		kconfig_value(config_text, name, got, sizeof(got));
+		if (strcmp(want, got) == 0)
+			continue;
+		if (srctree && kconfig_depends(srctree, name, deps, sizeof(deps)) == 0)
+			kconfig_unmet(config_text, deps, sizeof(deps));
+		snprintf(err, errlen, "CONFIG_%s=%s from %s is not in the final .config (it is %s)%s%s",
+			 name, want, kconfig_basename(fragment), got, deps[0] ? "; it depends on " : "",
+			 deps);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int kconfig_check(const char *config_text, char *const fragments[], size_t nfragments,
 		  const char *srctree, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < nfragments; i++) {
-		char *text = NULL;
-		const char *line;
-		int rc;
+	char **texts = calloc(nfragments ? nfragments : 1, sizeof(*texts));
+	int rc = texts ? 0 : -ENOMEM;
 
-		rc = fsutil_read_file(fragments[i], KCONFIG_FRAGMENT_MAX, &text, NULL);
-		if (rc) {
+	for (size_t i = 0; !rc && i < nfragments; i++) {
+		rc = fsutil_read_file(fragments[i], KCONFIG_FRAGMENT_MAX, &texts[i], NULL);
+		if (rc)
 			snprintf(err, errlen, "%s: %s", fragments[i], strerror(-rc));
-			return rc;
-		}
-		for (line = text; *line;) {
-			const char *nl = strchr(line, '\n');
-			size_t linelen = nl ? (size_t)(nl - line) : strlen(line);
-			char name[128], want[512], got[512], deps[1024] = "";
-
-			if (kconfig_parse_line(line, linelen, name, sizeof(name), want, sizeof(want)) == 0) {
-				kconfig_value(config_text, name, got, sizeof(got));
-				if (strcmp(want, got) != 0) {
-					if (srctree && kconfig_depends(srctree, name, deps, sizeof(deps)) == 0)
-						kconfig_unmet(config_text, deps, sizeof(deps));
-					snprintf(err, errlen,
-						 "CONFIG_%s=%s from %s is not in the final .config (it is %s)%s%s",
-						 name, want, kconfig_basename(fragments[i]), got,
-						 deps[0] ? "; it depends on " : "", deps);
-					free(text);
-					return -EINVAL;
-				}
-			}
-			line += linelen + (nl ? 1 : 0);
-		}
-		free(text);
 	}
-	return 0;
+	for (size_t i = 0; !rc && i < nfragments; i++)
+		rc = kconfig_check_fragment(config_text, texts, nfragments, i, fragments[i], srctree,
+					    err, errlen);
+	for (size_t i = 0; texts && i < nfragments; i++)
+		free(texts[i]);
+	free(texts);
+	return rc;
 }
 
 /* nftw has no user pointer: the search state lives here, guarded by the caller's single use. */

@@ -95,6 +95,24 @@ static void test_check(void **state)
 	assert_int_equal(kconfig_check(final_config, frags, 2, NULL, err, sizeof(err)), -ENOENT);
 }
 
+/* merge_config.sh lets a later fragment redefine a symbol: only the last word counts */
+static void test_check_later_fragment_overrides(void **state)
+{
+	char err[1024];
+	char *frags[3];
+
+	(void)state;
+	frags[0] = write_file("base.config", "# CONFIG_E1000 is not set\nCONFIG_LOG_BUF_SHIFT=12\n");
+	frags[1] = write_file("nic.config", "CONFIG_E1000=y\n");
+	frags[2] = write_file("log.config", "CONFIG_LOG_BUF_SHIFT=14\n");
+	assert_int_equal(kconfig_check(final_config, frags, 3, NULL, err, sizeof(err)), 0);
+	/* in the other order the base's word is the last one, and the final .config breaks it */
+	frags[0] = frags[1];
+	frags[1] = write_file("base2.config", "# CONFIG_E1000 is not set\n");
+	assert_int_equal(kconfig_check(final_config, frags, 2, NULL, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "CONFIG_E1000=n from base2.config is not in the final .config (it is y)");
+}
+
 static void test_depends(void **state)
 {
 	char dir[320], out[512], err[1024];
@@ -136,6 +154,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_value),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_check_later_fragment_overrides),
 		cmocka_unit_test(test_depends),
 	};
 	return cmocka_run_group_tests_name("kconfig", tests, setup, teardown);
