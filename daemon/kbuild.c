@@ -121,7 +121,7 @@ static int kbuild_configure(struct build_ctx *ctx, const char *tree)
 {
 	const struct recipe *r = ctx->v->recipe;
 	char arch[32], obj[BUILD_PATH_MAX + 4], merge[BUILD_PATH_MAX], config[BUILD_PATH_MAX];
-	char comp_frag[BUILD_PATH_MAX], comp_text[128];
+	char comp_frag[BUILD_PATH_MAX], comp_text[256];
 	char *frags[2 * RECIPE_LIST_MAX + 2];
 	char *argv[2 * RECIPE_LIST_MAX + 10];
 	size_t nfrags = 0, n;
@@ -137,10 +137,15 @@ static int kbuild_configure(struct build_ctx *ctx, const char *tree)
 	if (rc)
 		return rc;
 
-	/* the recipe's compression becomes one more fragment, checked like the others */
+	/* The recipe's compressions become one more fragment, merged last and checked like the
+	 * others: the kernel's own, and the decompressor its initramfs needs (base.config turns
+	 * the unused ones off). */
 	fsutil_path(comp_frag, sizeof(comp_frag), "%s/.tinyboot-compression.config", tree);
-	snprintf(comp_text, sizeof(comp_text), "# from the recipe's kernel-compression\nCONFIG_%s=y\n",
-		 kbuild_config_symbol(r->kernel_compression));
+	snprintf(comp_text, sizeof(comp_text),
+		 "# from the recipe's kernel-compression and initramfs-compression\nCONFIG_%s=y\n%s",
+		 kbuild_config_symbol(r->kernel_compression),
+		 strcmp(r->initramfs_compression, "xz") == 0	 ? "CONFIG_RD_XZ=y\n" :
+		 strcmp(r->initramfs_compression, "gzip") == 0 ? "CONFIG_RD_GZIP=y\n" : "");
 	rc = fsutil_write_atomic(comp_frag, comp_text, strlen(comp_text));
 	if (rc) {
 		snprintf(ctx->error, sizeof(ctx->error), "write %s: %s", comp_frag, strerror(-rc));

@@ -13,22 +13,30 @@ trap 'bench_daemon_stop; rm -rf "$work"' EXIT
 
 size_of() { jq -r ".sizes.$2" "$1"; }
 
-# --- the shipped recipes, built (or found built) in the test state directory ---
-state=${TINYBOOT_STATE:-$cache/test-state}
-bench_daemon_start --state "$state" --recipes "$here/images" --kernel-config "$here/kernel-config" \
-	--rootfs "$here/rootfs" --sources "$here/etc/sources.conf"
+# --- the shipped recipes ---
+# net and net32 come from the test state directory (make test builds them there); every other
+# recipe gets a state directory of its own, so that no O= tree flips between two configurations
+# and a rerun is a cache hit
 printf '%-34s %10s %10s %10s\n' "image" bzImage busybox initrd
 for r in "$here"/images/*.image; do
 	name=$(basename "$r" .image)
+	case $name in
+	net | net32) state=${TINYBOOT_STATE:-$cache/test-state} ;;
+	*) state=$cache/size-states/$name ;;
+	esac
+	mkdir -p "$state"
+	[[ -d $state/sources || ! -d $cache/test-state/sources ]] || cp -a "$cache/test-state/sources" "$state/"
+	bench_daemon_start --state "$state" --recipes "$here/images" --kernel-config "$here/kernel-config" \
+		--rootfs "$here/rootfs" --sources "$here/etc/sources.conf"
 	m=$(bench_build "$name")
 	printf '%-34s %10s %10s %10s\n' "$name ($(jq -r '.arch + ", " + .libc' "$m"))" \
 		"$(size_of "$m" bzImage)" "$(size_of "$m" busybox)" "$(size_of "$m" initrd)"
 	[[ $name == net ]] && net_kernel=$(size_of "$m" bzImage)
+	bench_daemon_stop
 done
-bench_daemon_stop
 
 # --- reference: tinyconfig + the FACTS option list, olddefconfig, default compression ---
-state=$cache/bench-size-state
+state=$cache/size-states/reference
 mkdir -p "$state" "$work/recipes" "$work/kconfig"
 cp -a "$here"/kernel-config/. "$work/kconfig/"
 [[ -d $state/sources || ! -d $cache/test-state/sources ]] || cp -a "$cache/test-state/sources" "$state/"
@@ -60,7 +68,7 @@ CONFIG_VIRTIO=y
 CONFIG_VIRTIO_PCI=y
 CONFIG_VIRTIO_NET=y
 CONF
-sed -e 's/^kernel-fragments = .*/kernel-fragments = reference/' -e '/^kernel-compression/d' \
+sed -e 's/^kernel-fragments = .*/kernel-fragments = reference/' -e '/^kernel-compression/d' -e '/^kernel-patches/d' \
 	-e 's/^description = .*/description = tinyconfig plus the options the net guest needs/' \
 	"$here/images/net.image" > "$work/recipes/reference.image"
 bench_daemon_start --state "$state" --recipes "$work/recipes" --kernel-config "$work/kconfig" \
