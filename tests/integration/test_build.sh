@@ -182,7 +182,7 @@ test_06_killed_build_leaves_nothing_served() {
 
 test_07_fragment_dropped_by_olddefconfig_fails_the_build() {
 	mkdir -p "$T/kconfig"
-	cp "$ROOT"/kernel-config/*.config "$T/kconfig/"
+	cp -a "$ROOT"/kernel-config/. "$T/kconfig/" # fragments and the patches the recipes name
 	# virtio-net without networking: olddefconfig silently drops it
 	printf '# virtio-net alone\nCONFIG_VIRTIO_MENU=y\nCONFIG_VIRTIO=y\nCONFIG_VIRTIO_PCI=y\nCONFIG_VIRTIO_NET=y\n' > "$T/kconfig/lonely.config"
 	tb_start --state "$STATE_A" --recipes "$ROOT/images" --kernel-config "$T/kconfig" \

@@ -173,18 +173,21 @@ SIZE_INITRD_MAX=200000
 SIZE_KERNEL_CEILING=${SIZE_KERNEL_CEILING:-1062000}
 SIZE_KERNEL_TARGET=1000000
 
+# net32 builds busybox against 32-bit glibc (Debian's musl-tools is x86_64 only), so its busybox
+# and initramfs targets are not met; for it only the kernel ceiling is checked (README, "Sizes").
 test_07_shipped_images_meet_the_size_targets() {
 	local v m
 	for v in net net32; do
 		req GET "/images/$v/manifest.json?wait=1" --max-time "$BUILD_WAIT"
 		[[ $STATUS == 200 ]] || { fail "$v: status $STATUS ($(head -c 200 "$T/body"))"; continue; }
 		m=$T/body
+		(( $(jq .sizes.bzImage "$m") <= SIZE_KERNEL_CEILING )) ||
+			fail "$v: bzImage is $(jq .sizes.bzImage "$m") B, above the ceiling $SIZE_KERNEL_CEILING (target $SIZE_KERNEL_TARGET)"
+		[[ $(jq -r .libc "$m") == musl ]] || continue
 		(( $(jq .sizes.busybox "$m") <= SIZE_BUSYBOX_MAX )) ||
 			fail "$v: busybox is $(jq .sizes.busybox "$m") B, target $SIZE_BUSYBOX_MAX"
 		(( $(jq .sizes.initrd "$m") <= SIZE_INITRD_MAX )) ||
 			fail "$v: initramfs is $(jq .sizes.initrd "$m") B, target $SIZE_INITRD_MAX"
-		(( $(jq .sizes.bzImage "$m") <= SIZE_KERNEL_CEILING )) ||
-			fail "$v: bzImage is $(jq .sizes.bzImage "$m") B, above the ceiling $SIZE_KERNEL_CEILING (target $SIZE_KERNEL_TARGET)"
 	done
 }
 
