@@ -58,21 +58,30 @@ static int kconfig_parse_line(const char *line, size_t linelen, char *name, size
 	return 0;
 }
 
+/* The next setting at or after *text (comments and blank lines skipped), advancing *text past
+ * it; false at the end of the text. */
+static bool kconfig_next_setting(const char **text, char *name, size_t nlen, char *value, size_t vlen)
+{
+	while (**text) {
+		const char *line = *text, *nl = strchr(line, '\n');
+		size_t linelen = nl ? (size_t)(nl - line) : strlen(line);
+
+		*text += linelen + (nl ? 1 : 0);
+		if (kconfig_parse_line(line, linelen, name, nlen, value, vlen) == 0)
+			return true;
+	}
+	return false;
+}
+
 int kconfig_value(const char *config_text, const char *name, char *value, size_t len)
 {
-	const char *line = config_text;
+	char n[128], v[512];
 
-	while (*line) {
-		const char *nl = strchr(line, '\n');
-		size_t linelen = nl ? (size_t)(nl - line) : strlen(line);
-		char n[128], v[512];
-
-		if (kconfig_parse_line(line, linelen, n, sizeof(n), v, sizeof(v)) == 0 &&
-		    strcmp(n, name) == 0) {
+	while (kconfig_next_setting(&config_text, n, sizeof(n), v, sizeof(v))) {
+		if (strcmp(n, name) == 0) {
 			snprintf(value, len, "%s", v);
 			return 0;
 		}
-		line += linelen + (nl ? 1 : 0);
 	}
 	snprintf(value, len, "n");
 	return -ENOENT;
@@ -124,18 +133,11 @@ static void kconfig_unmet(const char *config_text, char *deps, size_t len)
  * merge_config.sh, which applies the fragments in this order. */
 static bool kconfig_set_in(char *const texts[], size_t n, const char *name)
 {
-	for (size_t i = 0; i < n; i++) {
-		for (const char *line = texts[i]; *line;) {
-			const char *nl = strchr(line, '\n');
-			size_t linelen = nl ? (size_t)(nl - line) : strlen(line);
-			char other[128], value[512];
+	char value[512];
 
-			if (kconfig_parse_line(line, linelen, other, sizeof(other), value, sizeof(value)) == 0 &&
-			    strcmp(other, name) == 0)
-				return true;
-			line += linelen + (nl ? 1 : 0);
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		if (kconfig_value(texts[i], name, value, sizeof(value)) == 0)
+			return true;
 	return false;
 }
 
@@ -143,18 +145,16 @@ static int kconfig_check_fragment(const char *config_text, char *const texts[], 
 				  size_t i, const char *fragment, const char *srctree, char *err,
 				  size_t errlen)
 {
-	for (const char *next = texts[i]; *next;) {
-		const char *line = next, *nl = strchr(line, '\n');
-		size_t linelen = nl ? (size_t)(nl - line) : strlen(line);
-		char name[128], want[512], got[512], deps[1024] = "";
+	const char *text = texts[i];
+	char name[128], want[512], got[512], deps[1024];
 
-		next += linelen + (nl ? 1 : 0);
-		if (kconfig_parse_line(line, linelen, name, sizeof(name), want, sizeof(want)) != 0 ||
-		    kconfig_set_in(texts + i + 1, nfragments - i - 1, name))
+	while (kconfig_next_setting(&text, name, sizeof(name), want, sizeof(want))) {
+		if (kconfig_set_in(texts + i + 1, nfragments - i - 1, name))
 			continue;
 		kconfig_value(config_text, name, got, sizeof(got));
 		if (strcmp(want, got) == 0)
 			continue;
+		deps[0] = '\0';
 		if (srctree && kconfig_depends(srctree, name, deps, sizeof(deps)) == 0)
 			kconfig_unmet(config_text, deps, sizeof(deps));
 		snprintf(err, errlen, "CONFIG_%s=%s from %s is not in the final .config (it is %s)%s%s",
