@@ -12,7 +12,8 @@ packages=(
 	# benchmarks
 	nginx wrk cpio
 	# building kernels and busybox
-	linux-source-6.1 flex bison bc libelf-dev xz-utils bzip2 ccache musl-tools libc6-dev-i386
+	# (the kernel source itself comes from scripts/sources.sh: one pinned linux-source-6.1 version)
+	flex bison bc libelf-dev xz-utils bzip2 ccache musl-tools libc6-dev-i386
 	gcc-multilib rsync
 	# booting guests
 	qemu-system-x86 ipxe ipxe-qemu busybox-static dnsmasq-base

@@ -6,7 +6,13 @@ set -euo pipefail
 
 dir=${1:-/var/cache/tinyboot/sources}
 conf=${TINYBOOT_SOURCES_CONF:-$(cd "$(dirname "$0")/.." && pwd)/etc/sources.conf}
-linux_tar=/usr/src/linux-source-6.1.tar.xz
+# The exact Debian package whose tarball [linux-6.1-debian] pins: Debian's security updates
+# replace /usr/src/linux-source-6.1.tar.xz in place, so the pinned version is fetched as a .deb
+# (apt-get download) and its tarball kept in $dir. Change both together.
+linux_pkg=linux-source-6.1
+linux_version=6.1.192-3
+linux_tar=$dir/linux-source-6.1_$linux_version.tar.xz
+linux_usr=/usr/src/linux-source-6.1.tar.xz
 bb_name=busybox_1.35.0.orig.tar.bz2
 src_list=/etc/apt/sources.list.d/debian-src.sources
 updated=0
@@ -66,13 +72,30 @@ ensure_deb_src
 linux_sha=$(conf_sha256 linux-6.1-debian)
 bb_sha=$(conf_sha256 busybox-1.35.0)
 
-if [ ! -f "$linux_tar" ]; then
-	need_root "installing linux-source-6.1"
-	apt_update_once
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		linux-source-6.1 >/dev/null
+sha_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# The kernel tarball: already in $dir, or the installed one when it is still the pinned version,
+# or extracted from the pinned .deb.
+if [ ! -f "$linux_tar" ] || [ "$(sha_of "$linux_tar")" != "$linux_sha" ]; then
+	need_root "providing $linux_tar"
+	mkdir -p "$dir"
+	ktmp=$(mktemp -d "$dir/.linux-source.XXXXXX")
+	trap 'rm -rf "$ktmp"' EXIT
+	if [ -f "$linux_usr" ] && [ "$(sha_of "$linux_usr")" = "$linux_sha" ]; then
+		cp "$linux_usr" "$ktmp/src.tar.xz"
+	else
+		apt_update_once
+		(cd "$ktmp" && apt-get download -qq -o APT::Sandbox::User=root \
+			"$linux_pkg=$linux_version" >/dev/null 2>&1) ||
+			die "Debian no longer offers $linux_pkg $linux_version: set linux_version in $0 and the new sha256 in $conf"
+		dpkg-deb --fsys-tarfile "$ktmp"/*.deb |
+			tar -xO ./usr/src/linux-source-6.1.tar.xz > "$ktmp/src.tar.xz"
+	fi
+	check_sha256 "$ktmp/src.tar.xz" "$linux_sha"
+	mv "$ktmp/src.tar.xz" "$linux_tar"
+	rm -rf "$ktmp"
+	trap - EXIT
 fi
-check_sha256 "$linux_tar" "$linux_sha"
 
 if [ ! -f "$dir/$bb_name" ] ||
    [ "$(sha256sum "$dir/$bb_name" | cut -d' ' -f1)" != "$bb_sha" ]; then
