@@ -19,18 +19,82 @@
 /* oldconfig asks about options that became visible; Enter takes each default. */
 static char bbuild_enters[16384];
 
-static int bbuild_key(struct build_ctx *ctx, const struct source *bs)
+/* The C compiler and library per (libc, arch). `files` are the library as installed: their
+ * hashes go into every key that names a busybox, so an upgrade of the package that ships them
+ * rebuilds it (the compiler itself is ctx->compiler, `gcc --version`: every CC here is gcc). */
+struct bbuild_toolchain {
+	const char *libc, *arch;
+	const char *cc;      /* busybox's make splits it on spaces */
+	const char *package; /* the Debian package that ships `files` (scripts/deps.sh) */
+	const char *files[2];
+};
+
+static const struct bbuild_toolchain bbuild_toolchains[] = {
+	{ "musl", "x86_64", "musl-gcc", "musl-dev",
+	  { "/usr/lib/x86_64-linux-musl/musl-gcc.specs", "/usr/lib/x86_64-linux-musl/libc.a" } },
+	/* Debian's i386 musl-gcc.specs (made for its i386-linux-musl-gcc cross wrapper) replaces
+	 * gcc's link spec, which is where -m32 turns into -m elf_i386: without it ld skips libc.a */
+	{ "musl", "i386", "gcc -m32 -specs=/usr/lib/i386-linux-musl/musl-gcc.specs -Wl,-melf_i386",
+	  "musl-dev:i386",
+	  { "/usr/lib/i386-linux-musl/musl-gcc.specs", "/usr/lib/i386-linux-musl/libc.a" } },
+	{ "glibc", "x86_64", "gcc", "libc6-dev", { "/usr/lib/x86_64-linux-gnu/libc.a", NULL } },
+	{ "glibc", "i386", "gcc -m32", "libc6-dev-i386", { "/usr/lib32/libc.a", NULL } },
+};
+
+static const struct bbuild_toolchain *bbuild_toolchain_find(const struct recipe *r)
+{
+	for (size_t i = 0; i < sizeof(bbuild_toolchains) / sizeof(bbuild_toolchains[0]); i++)
+		if (strcmp(bbuild_toolchains[i].libc, r->libc) == 0 &&
+		    strcmp(bbuild_toolchains[i].arch, r->arch) == 0)
+			return &bbuild_toolchains[i];
+	return NULL;
+}
+
+int bbuild_toolchain_id(const struct recipe *r, char *id, size_t idlen, char *err, size_t errlen)
+{
+	const struct bbuild_toolchain *tc = bbuild_toolchain_find(r);
+	size_t len = 0;
+	int n, rc = 0;
+
+	if (!tc) {
+		snprintf(err, errlen, "%s.image: no toolchain for libc %s on %s", r->name, r->libc, r->arch);
+		return -EINVAL;
+	}
+	n = snprintf(id, idlen, "cc %s\n", tc->cc);
+	for (size_t i = 0; n >= 0 && (size_t)n < idlen - len && i < 2 && tc->files[i]; i++) {
+		char hex[DIGEST_HEX_LEN];
+		int fd = open(tc->files[i], O_RDONLY | O_CLOEXEC);
+
+		len += (size_t)n;
+		rc = fd < 0 ? -errno : digest_sha256_fd(fd, hex);
+		if (fd >= 0)
+			close(fd);
+		if (rc) {
+			snprintf(err, errlen, "%s.image: libc %s on %s: %s: %s (Debian package %s; make deps installs it)",
+				 r->name, r->libc, r->arch, tc->files[i], strerror(-rc), tc->package);
+			return rc;
+		}
+		n = snprintf(id + len, idlen - len, "%s %s\n", tc->files[i], hex);
+	}
+	if (n < 0 || (size_t)n >= idlen - len) {
+		snprintf(err, errlen, "%s.image: toolchain id longer than %zu bytes", r->name, idlen);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+static int bbuild_key(struct build_ctx *ctx, const struct source *bs, const char *toolchain)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char out[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
-	char head[1024];
+	char head[2048];
 
 	if (!md)
 		return -ENOMEM;
-	snprintf(head, sizeof(head), "busybox %d\nsource %s %s\nlibc %s\narch %s\ncompiler %s\nconfig\n",
+	snprintf(head, sizeof(head), "busybox %d\nsource %s %s\nlibc %s\narch %s\ncompiler %s\ntoolchain\n%sconfig\n",
 		 BUILD_FORMAT_VERSION, bs->name, bs->sha256, ctx->v->recipe->libc,
-		 ctx->v->recipe->arch, ctx->compiler);
+		 ctx->v->recipe->arch, ctx->compiler, toolchain);
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	EVP_DigestUpdate(md, head, strlen(head));
 	EVP_DigestUpdate(md, ctx->busybox_config, strlen(ctx->busybox_config));
@@ -41,19 +105,17 @@ static int bbuild_key(struct build_ctx *ctx, const struct source *bs)
 	return 0;
 }
 
-/* The compiler for the recipe's libc and arch, as make variables. */
-static size_t bbuild_toolchain(struct build_ctx *ctx, char *cc, size_t cclen, char *extra,
-			       size_t extralen, char **argv, size_t n)
+/* The recipe's compiler as make variables: CC, and the kernel's UAPI headers. */
+static size_t bbuild_make_cc(struct build_ctx *ctx, char *cc, size_t cclen, char *extra,
+			     size_t extralen, char **argv, size_t n)
 {
-	const struct recipe *r = ctx->v->recipe;
-	bool musl = strcmp(r->libc, "musl") == 0;
-	bool m32 = strcmp(r->arch, "i386") == 0;
+	const struct bbuild_toolchain *tc = bbuild_toolchain_find(ctx->v->recipe);
 
-	snprintf(cc, cclen, "CC=%s%s%s", ctx->use_ccache ? "ccache " : "", musl ? "musl-gcc" : "gcc",
-		 m32 ? " -m32" : "");
+	/* bbuild_run found it before anything ran */
+	snprintf(cc, cclen, "CC=%s%s", ctx->use_ccache ? "ccache " : "", tc->cc);
 	argv[n++] = cc;
 	/* musl ships no kernel headers, and -m32 lacks the i386 asm/ ones: use the kernel's own */
-	if (musl || m32) {
+	if (strcmp(tc->libc, "musl") == 0 || strcmp(tc->arch, "i386") == 0) {
 		snprintf(extra, extralen, "EXTRA_CFLAGS=-isystem %s/include", ctx->headers_dir);
 		argv[n++] = extra;
 	}
@@ -85,14 +147,14 @@ static int bbuild_configure(struct build_ctx *ctx, const char *src, const char *
 	if (!bbuild_enters[0])
 		memset(bbuild_enters, '\n', sizeof(bbuild_enters) - 1);
 	/* oldconfig probes the compiler: give it the same toolchain as the build */
-	char cc[128], extra[BUILD_PATH_MAX + 32], *old[12];
+	char cc[256], extra[BUILD_PATH_MAX + 32], *old[12];
 	size_t n = 0;
 
 	old[n++] = "make";
 	old[n++] = "-C";
 	old[n++] = (char *)src;
 	old[n++] = obj;
-	n = bbuild_toolchain(ctx, cc, sizeof(cc), extra, sizeof(extra), old, n);
+	n = bbuild_make_cc(ctx, cc, sizeof(cc), extra, sizeof(extra), old, n);
 	old[n++] = "oldconfig";
 	old[n] = NULL;
 	rc = build_make_stdin(ctx, "busybox oldconfig", old, bbuild_enters);
@@ -117,7 +179,7 @@ static int bbuild_compile(struct build_ctx *ctx, const char *src, const char *tr
 		{ "busybox.links", "busybox.links" },
 		{ ".config", "config" },
 	};
-	char obj[BUILD_PATH_MAX + 4], jobs[32], cc[128], extra[BUILD_PATH_MAX + 32];
+	char obj[BUILD_PATH_MAX + 4], jobs[32], cc[256], extra[BUILD_PATH_MAX + 32];
 	char tmp[BUILD_PATH_MAX], from[BUILD_PATH_MAX], to[BUILD_PATH_MAX];
 	char *argv[16];
 	size_t n = 0;
@@ -130,7 +192,7 @@ static int bbuild_compile(struct build_ctx *ctx, const char *src, const char *tr
 	argv[n++] = (char *)src;
 	argv[n++] = obj;
 	argv[n++] = jobs;
-	n = bbuild_toolchain(ctx, cc, sizeof(cc), extra, sizeof(extra), argv, n);
+	n = bbuild_make_cc(ctx, cc, sizeof(cc), extra, sizeof(extra), argv, n);
 	argv[n++] = "busybox";
 	argv[n++] = "busybox.links";
 	argv[n] = NULL;
@@ -160,14 +222,15 @@ static int bbuild_compile(struct build_ctx *ctx, const char *src, const char *tr
 	return rc < 0 ? rc : 0;
 }
 
-static int bbuild_inputs(struct build_ctx *ctx, const struct source *bs, char out[DIGEST_HEX_LEN])
+static int bbuild_inputs(struct build_ctx *ctx, const struct source *bs, const char *toolchain,
+			 char out[DIGEST_HEX_LEN])
 {
 	const struct recipe *r = ctx->v->recipe;
-	char frag[BUILD_PATH_MAX], head[1024];
+	char frag[BUILD_PATH_MAX], head[2048];
 	char *files[1] = { frag };
 
-	snprintf(head, sizeof(head), "busybox-inputs %d\n%s %s\n%s\n%s\n%s\n", BUILD_FORMAT_VERSION,
-		 bs->name, bs->sha256, r->libc, r->arch, ctx->compiler);
+	snprintf(head, sizeof(head), "busybox-inputs %d\n%s %s\n%s\n%s\n%s\n%s", BUILD_FORMAT_VERSION,
+		 bs->name, bs->sha256, r->libc, r->arch, ctx->compiler, toolchain);
 	fsutil_path(frag, sizeof(frag), "%s/busybox/%s.config", ctx->o->rootfs_dir, r->busybox_config);
 	return build_hash_files(head, files, 1, out);
 }
@@ -177,11 +240,16 @@ int bbuild_run(struct build_ctx *ctx)
 	const struct recipe *r = ctx->v->recipe;
 	const struct source *bs = sources_find(ctx->sources, r->busybox_source);
 	char src[BUILD_PATH_MAX], tree[BUILD_PATH_MAX], bin[BUILD_PATH_MAX], memo[DIGEST_HEX_LEN] = "";
+	char toolchain[BBUILD_TOOLCHAIN_ID_MAX];
 	double start = build_now();
 	int rc, lockfd;
 
 	if (ctx->set_step)
 		ctx->set_step(ctx->progress, "busybox");
+	rc = bbuild_toolchain_id(r, toolchain, sizeof(toolchain), ctx->error, sizeof(ctx->error));
+	if (rc)
+		return rc;
+	build_log(ctx, "# busybox toolchain: %.*s", (int)strlen(toolchain) - 1, toolchain);
 	rc = sources_extract(bs, ctx->o->state_dir, ctx->log_fd, src, sizeof(src), ctx->error,
 			     sizeof(ctx->error));
 	if (rc)
@@ -190,8 +258,8 @@ int bbuild_run(struct build_ctx *ctx)
 	lockfd = build_lock_tree(ctx, tree);
 	if (lockfd < 0)
 		return lockfd;
-	/* the same fragment, source, libc, arch and compiler: the busybox of last time */
-	if (bbuild_inputs(ctx, bs, memo) == 0 &&
+	/* the same fragment, source, libc, arch, compiler and library: the busybox of last time */
+	if (bbuild_inputs(ctx, bs, toolchain, memo) == 0 &&
 	    build_from_memo(ctx, "busybox", "busybox", memo, "busybox", X_OK, BBUILD_CONFIG_MAX,
 			    &ctx->busybox_config, ctx->busybox_key, ctx->busybox_dir, sizeof(ctx->busybox_dir))) {
 		ctx->busybox_cached = true;
@@ -201,7 +269,7 @@ int bbuild_run(struct build_ctx *ctx)
 	rc = bbuild_configure(ctx, src, tree);
 	if (rc)
 		goto out;
-	bbuild_key(ctx, bs);
+	bbuild_key(ctx, bs, toolchain);
 	fsutil_path(ctx->busybox_dir, sizeof(ctx->busybox_dir), "%s/busybox/%s", ctx->o->state_dir,
 		    ctx->busybox_key);
 	fsutil_path(bin, sizeof(bin), "%s/busybox", ctx->busybox_dir);

@@ -60,6 +60,10 @@ int buildkey_compute(const struct options *o, const struct variant *v, const str
 int kbuild_run(struct build_ctx *ctx);
 /* bbuild.c */
 int bbuild_run(struct build_ctx *ctx);
+/* What names the recipe's busybox toolchain: its CC and the SHA-256 of its C library's files, as
+ * lines for a key. Returns 0, or -errno with err naming the missing file and its Debian package. */
+#define BBUILD_TOOLCHAIN_ID_MAX 1024
+int bbuild_toolchain_id(const struct recipe *r, char *id, size_t idlen, char *err, size_t errlen);
 /* initramfs.c: write the compressed cpio to path and its sha256 to sha. */
 int initramfs_write(struct build_ctx *ctx, const char *path, char sha[DIGEST_HEX_LEN]);
 

@@ -140,7 +140,7 @@ int buildkey_compute(const struct options *o, const struct variant *v, const str
 	const struct recipe *r = v->recipe;
 	const struct source *ks, *bs;
 	unsigned char md_out[EVP_MAX_MD_SIZE];
-	char path[BUILD_PATH_MAX], hex_recipe[DIGEST_HEX_LEN];
+	char path[BUILD_PATH_MAX], hex_recipe[DIGEST_HEX_LEN], toolchain[BBUILD_TOOLCHAIN_ID_MAX];
 	unsigned mdlen = 0;
 	EVP_MD_CTX *md;
 	int rc = 0;
@@ -152,6 +152,10 @@ int buildkey_compute(const struct options *o, const struct variant *v, const str
 			 !ks ? r->kernel_source : r->busybox_source, o->sources_file);
 		return -ENOENT;
 	}
+	/* busybox's compiler and C library: a musl or glibc upgrade is a new build */
+	rc = bbuild_toolchain_id(r, toolchain, sizeof(toolchain), err, errlen);
+	if (rc)
+		return rc;
 	md = EVP_MD_CTX_new();
 	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
 		EVP_MD_CTX_free(md);
@@ -162,6 +166,7 @@ int buildkey_compute(const struct options *o, const struct variant *v, const str
 			r->name, hex_recipe, v->name);
 	buildkey_update(md, "source kernel %s %s\nsource busybox %s %s\ncompiler %s\n", ks->name,
 			ks->sha256, bs->name, bs->sha256, compiler);
+	buildkey_update(md, "toolchain\n%s", toolchain);
 	for (size_t i = 0; !rc && i < r->fragments.n + v->extra.n; i++) {
 		const char *name = i < r->fragments.n ? r->fragments.v[i] : v->extra.v[i - r->fragments.n];
 		char label[128];

@@ -13,8 +13,12 @@ packages=(
 	nginx wrk cpio
 	# building kernels and busybox
 	# (the kernel source itself comes from scripts/sources.sh: one pinned linux-source-6.1 version)
-	flex bison bc libelf-dev xz-utils bzip2 ccache musl-tools libc6-dev-i386
-	gcc-multilib rsync
+	flex bison bc libelf-dev xz-utils bzip2 ccache musl-tools rsync
+	# i386 busybox: gcc -m32 with 32-bit libgcc (gcc-12-multilib) against musl-dev:i386 (libc.a
+	# and musl-gcc.specs; from the i386 architecture, added below) or libc6-dev-i386. Not the
+	# gcc-multilib metapackage: it only adds /usr/include/asm (the builds use the kernel's
+	# headers) and conflicts with gcc-i686-linux-gnu, which musl-dev:i386 depends on.
+	gcc-12-multilib libc6-dev-i386 musl-dev:i386
 	# booting guests
 	qemu-system-x86 ipxe ipxe-qemu busybox-static dnsmasq-base
 )
@@ -36,5 +40,11 @@ if [[ ! -e /usr/sbin/policy-rc.d ]]; then
 	$sudo chmod 0755 /usr/sbin/policy-rc.d
 	trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
 fi
-$sudo apt-get update -qq
+if [[ " ${missing[*]} " == *:i386\ * ]] && ! dpkg --print-foreign-architectures | grep -qx i386; then
+	echo "deps: adding the i386 architecture (dpkg --add-architecture i386)"
+	$sudo dpkg --add-architecture i386
+fi
+# A mirror caught mid-sync fails one index (seen: bookworm-security's i386 Packages) and apt-get
+# update exits 100 while every other index is fresh: go on, install says what is really missing.
+$sudo apt-get update -qq || echo "deps: apt-get update reported errors (above); installing from the indexes it has"
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
