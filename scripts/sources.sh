@@ -35,9 +35,12 @@ conf_sha256() {
 	echo "$v"
 }
 
+# A mirror caught mid-sync fails one index (seen: bookworm-security's i386 Packages) and apt-get
+# update exits 100 while the others are fresh: go on; the download that follows says what is missing.
 apt_update_once() {
 	if [ "$updated" -eq 0 ]; then
-		apt-get update -qq >/dev/null
+		apt-get update -qq >/dev/null ||
+			echo "sources.sh: apt-get update reported errors; going on with the indexes it has" >&2
 		updated=1
 	fi
 }
