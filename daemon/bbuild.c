@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "etag.h"
 #include "fsutil.h"
 #include "kconfig.h"
 
@@ -50,37 +51,56 @@ static const struct bbuild_toolchain *bbuild_toolchain_find(const struct recipe 
 	return NULL;
 }
 
-int bbuild_toolchain_id(const struct recipe *r, char *id, size_t idlen, char *err, size_t errlen)
+/* One library file as a key line. Hashed through the digest cache: buildkey_compute runs on
+ * every image request, and a libc.a is megabytes. */
+static int bbuild_file_line(struct etag_cache *digests, const char *path, char *out, size_t outlen)
+{
+	char quoted[ETAG_LEN];
+	struct stat st;
+	int fd, rc, n;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = fstat(fd, &st) ? -errno : etag_cache_get(digests, fd, &st, quoted);
+	close(fd);
+	if (rc)
+		return rc;
+	/* the cache answers with the quotes of an ETag around the hex digest */
+	n = snprintf(out, outlen, "%s %.*s\n", path, DIGEST_HEX_LEN - 1, quoted + 1);
+	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+int bbuild_toolchain_id(const struct recipe *r, struct etag_cache *digests, char *id, size_t idlen,
+			char *err, size_t errlen)
 {
 	const struct bbuild_toolchain *tc = bbuild_toolchain_find(r);
-	size_t len = 0;
-	int n, rc = 0;
+	size_t len;
+	int n, rc;
 
 	if (!tc) {
 		snprintf(err, errlen, "%s.image: no toolchain for libc %s on %s", r->name, r->libc, r->arch);
 		return -EINVAL;
 	}
 	n = snprintf(id, idlen, "cc %s\n", tc->cc);
-	for (size_t i = 0; n >= 0 && (size_t)n < idlen - len && i < 2 && tc->files[i]; i++) {
-		char hex[DIGEST_HEX_LEN];
-		int fd = open(tc->files[i], O_RDONLY | O_CLOEXEC);
-
-		len += (size_t)n;
-		rc = fd < 0 ? -errno : digest_sha256_fd(fd, hex);
-		if (fd >= 0)
-			close(fd);
+	if (n < 0 || (size_t)n >= idlen)
+		goto too_long;
+	len = (size_t)n;
+	for (size_t i = 0; i < 2 && tc->files[i]; i++) {
+		rc = bbuild_file_line(digests, tc->files[i], id + len, idlen - len);
+		if (rc == -ENAMETOOLONG)
+			goto too_long;
 		if (rc) {
 			snprintf(err, errlen, "%s.image: libc %s on %s: %s: %s (Debian package %s; make deps installs it)",
 				 r->name, r->libc, r->arch, tc->files[i], strerror(-rc), tc->package);
 			return rc;
 		}
-		n = snprintf(id + len, idlen - len, "%s %s\n", tc->files[i], hex);
-	}
-	if (n < 0 || (size_t)n >= idlen - len) {
-		snprintf(err, errlen, "%s.image: toolchain id longer than %zu bytes", r->name, idlen);
-		return -ENAMETOOLONG;
+		len += strlen(id + len);
 	}
 	return 0;
+too_long:
+	snprintf(err, errlen, "%s.image: toolchain id longer than %zu bytes", r->name, idlen);
+	return -ENAMETOOLONG;
 }
 
 static int bbuild_key(struct build_ctx *ctx, const struct source *bs, const char *toolchain)
@@ -246,7 +266,8 @@ int bbuild_run(struct build_ctx *ctx)
 
 	if (ctx->set_step)
 		ctx->set_step(ctx->progress, "busybox");
-	rc = bbuild_toolchain_id(r, toolchain, sizeof(toolchain), ctx->error, sizeof(ctx->error));
+	rc = bbuild_toolchain_id(r, ctx->digests, toolchain, sizeof(toolchain), ctx->error,
+				 sizeof(ctx->error));
 	if (rc)
 		return rc;
 	build_log(ctx, "# busybox toolchain: %.*s", (int)strlen(toolchain) - 1, toolchain);

@@ -15,6 +15,8 @@
 #define BUILD_FORMAT_VERSION 1
 #define BUILD_PATH_MAX 4096
 
+struct etag_cache;
+
 struct build_progress {
 	atomic_uint objects_done;
 	atomic_uint objects_expected;
@@ -26,6 +28,7 @@ struct build_ctx {
 	const struct options *o;
 	const struct variant *v;
 	struct sources *sources;
+	struct etag_cache *digests; /* SHA-256 per file version (the toolchain's libraries) */
 	const char *compiler;      /* `gcc --version`, first line */
 	unsigned jobs;
 	bool use_ccache;
@@ -54,7 +57,8 @@ struct build_ctx {
 
 /* buildkey.c: the hash of every input of a variant, known before anything is built. */
 int buildkey_compute(const struct options *o, const struct variant *v, const struct sources *s,
-		     const char *compiler, char key[DIGEST_HEX_LEN], char *err, size_t errlen);
+		     const char *compiler, struct etag_cache *digests, char key[DIGEST_HEX_LEN],
+		     char *err, size_t errlen);
 
 /* kbuild.c */
 int kbuild_run(struct build_ctx *ctx);
@@ -63,7 +67,8 @@ int bbuild_run(struct build_ctx *ctx);
 /* What names the recipe's busybox toolchain: its CC and the SHA-256 of its C library's files, as
  * lines for a key. Returns 0, or -errno with err naming the missing file and its Debian package. */
 #define BBUILD_TOOLCHAIN_ID_MAX 1024
-int bbuild_toolchain_id(const struct recipe *r, char *id, size_t idlen, char *err, size_t errlen);
+int bbuild_toolchain_id(const struct recipe *r, struct etag_cache *digests, char *id, size_t idlen,
+			char *err, size_t errlen);
 /* initramfs.c: write the compressed cpio to path and its sha256 to sha. */
 int initramfs_write(struct build_ctx *ctx, const char *path, char sha[DIGEST_HEX_LEN]);
 

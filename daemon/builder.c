@@ -278,7 +278,8 @@ static bool builder_inputs_unchanged(struct builder *b, struct build *bd)
 
 	if (variant_parse(&bd->rt->opts, bd->variant, &v, err, sizeof(err)))
 		return false;
-	same = buildkey_compute(&bd->rt->opts, v, bd->sources, b->compiler, key, err, sizeof(err)) == 0 &&
+	same = buildkey_compute(&bd->rt->opts, v, bd->sources, b->compiler, b->tb->etags, key, err,
+				sizeof(err)) == 0 &&
 	       strcmp(key, bd->id) == 0;
 	variant_free(v);
 	return same;
@@ -296,6 +297,7 @@ static void builder_run_one(struct builder *b, struct build *bd)
 	ctx.o = &bd->rt->opts;
 	ctx.v = bd->def;
 	ctx.sources = bd->sources;
+	ctx.digests = b->tb->etags;
 	ctx.compiler = b->compiler;
 	ctx.jobs = bd->rt->opts.build_jobs;
 	if (!ctx.jobs) {
@@ -499,7 +501,7 @@ int builder_request(struct builder *b, struct runtime *rt, const char *variant, 
 	}
 	rc = sources_load(rt->opts.sources_file, &s, err, errlen);
 	if (!rc)
-		rc = buildkey_compute(&rt->opts, v, s, b->compiler, id, err, errlen);
+		rc = buildkey_compute(&rt->opts, v, s, b->compiler, b->tb->etags, id, err, errlen);
 	if (rc) {
 		*http_status = 500;
 		goto out;

@@ -135,7 +135,8 @@ static int buildkey_overlay(EVP_MD_CTX *md, const char *dir)
 }
 
 int buildkey_compute(const struct options *o, const struct variant *v, const struct sources *s,
-		     const char *compiler, char key[DIGEST_HEX_LEN], char *err, size_t errlen)
+		     const char *compiler, struct etag_cache *digests, char key[DIGEST_HEX_LEN],
+		     char *err, size_t errlen)
 {
 	const struct recipe *r = v->recipe;
 	const struct source *ks, *bs;
@@ -153,7 +154,7 @@ int buildkey_compute(const struct options *o, const struct variant *v, const str
 		return -ENOENT;
 	}
 	/* busybox's compiler and C library: a musl or glibc upgrade is a new build */
-	rc = bbuild_toolchain_id(r, toolchain, sizeof(toolchain), err, errlen);
+	rc = bbuild_toolchain_id(r, digests, toolchain, sizeof(toolchain), err, errlen);
 	if (rc)
 		return rc;
 	md = EVP_MD_CTX_new();

@@ -1,4 +1,5 @@
-/* etag.h - strong ETags from file content, remembered per file version. */
+/* etag.h - SHA-256 of file content, remembered per file version: strong ETags, and the toolchain
+ * digests in build keys. */
 #ifndef TINYBOOT_ETAG_H
 #define TINYBOOT_ETAG_H
 

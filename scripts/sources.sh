@@ -64,9 +64,11 @@ ensure_deb_src() {
 	apt_update_once
 }
 
+sha_of() { sha256sum "$1" | cut -d' ' -f1; }
+
 check_sha256() {
 	local file=$1 want=$2 got
-	got=$(sha256sum "$file" | cut -d' ' -f1)
+	got=$(sha_of "$file")
 	[ "$got" = "$want" ] || die "$file: sha256 $got, etc/sources.conf wants $want"
 }
 
@@ -74,8 +76,6 @@ check_sha256() {
 ensure_deb_src
 linux_sha=$(conf_sha256 linux-6.1-debian)
 bb_sha=$(conf_sha256 busybox-1.35.0)
-
-sha_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 # The kernel tarball: already in $dir, or the installed one when it is still the pinned version,
 # or extracted from the pinned .deb.
@@ -101,7 +101,7 @@ if [ ! -f "$linux_tar" ] || [ "$(sha_of "$linux_tar")" != "$linux_sha" ]; then
 fi
 
 if [ ! -f "$dir/$bb_name" ] ||
-   [ "$(sha256sum "$dir/$bb_name" | cut -d' ' -f1)" != "$bb_sha" ]; then
+   [ "$(sha_of "$dir/$bb_name")" != "$bb_sha" ]; then
 	ensure_deb_src
 	mkdir -p "$dir"
 	tmp=$(mktemp -d "$dir/.apt-source.XXXXXX")
