@@ -13,8 +13,10 @@ CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Werror=format-security
 PKGS = libmicrohttpd libcurl zlib liblzma jansson libcrypto libelf
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Recursively expanded on purpose: `make deps all` installs the libraries before the first
+# compile asks for their flags, so pkg-config must run then, not while this file is parsed.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(or $(shell pkg-config --libs $(PKGS)),$(error pkg-config --libs $(PKGS) failed: run `make deps` first))
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -MMD -MP $(WARNINGS) $(PKG_CFLAGS) -iquote daemon $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS)
 LIBS = $(PKG_LIBS) -lpthread
