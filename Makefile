@@ -12,33 +12,35 @@ BUILD ?= build
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Werror=format-security
+# The daemon links everything; the CLI only libcurl and jansson.
 PKGS = libmicrohttpd libcurl zlib liblzma jansson libcrypto libelf
+CLI_PKGS = libcurl jansson
 # Recursively expanded on purpose: `make deps all` installs the libraries before the first
 # compile asks for their flags, so pkg-config must run then, not while this file is parsed.
+pkg_libs = $(or $(shell pkg-config --libs $(1)),$(error pkg-config --libs $(1) failed: run `make deps` first))
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(or $(shell pkg-config --libs $(PKGS)),$(error pkg-config --libs $(PKGS) failed: run `make deps` first))
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -MMD -MP $(WARNINGS) $(PKG_CFLAGS) -iquote daemon $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS)
-LIBS = $(PKG_LIBS) -lpthread
+LIBS = $(call pkg_libs,$(PKGS)) -lpthread
+CLI_LIBS = $(call pkg_libs,$(CLI_PKGS))
+TEST_LIBS = $(LIBS) $(call pkg_libs,cmocka)
 
-# Daemon modules shared by tinybootd and the unit tests.
-CORE_SRCS = daemon/log.c daemon/options.c daemon/listen.c daemon/sdnotify.c daemon/urlname.c \
-	    daemon/range.c daemon/httpdate.c daemon/digest.c daemon/etag.c daemon/runtime.c \
-	    daemon/http.c daemon/http_file.c daemon/api.c daemon/cpio.c daemon/spawn.c \
-	    daemon/fsutil.c daemon/recipe.c daemon/variant.c daemon/kconfig.c daemon/sources.c \
-	    daemon/buildkey.c daemon/buildutil.c daemon/kbuild.c daemon/bbuild.c daemon/initramfs.c \
-	    daemon/builder.c daemon/http_images.c daemon/machines.c daemon/ipxe.c daemon/boots.c \
-	    daemon/payloads.c daemon/http_boot.c daemon/ksize.c daemon/http_size.c
+# The daemon's subsystems, in layer order (lib <- conf <- build, boot <- http <- tinybootd.c);
+# scripts/check-layers.sh keeps the includes pointing that way.
+LAYERS = lib conf build boot http
+CORE_SRCS = $(foreach l,$(LAYERS),$(sort $(wildcard daemon/$(l)/*.c)))
 DAEMON_SRCS = daemon/tinybootd.c $(CORE_SRCS)
-CLI_SRCS = daemon/cli_main.c daemon/cli_boot.c daemon/cli_size.c daemon/log.c
-UNIT_TESTS = test_urlname test_range test_httpdate test_options test_cpio test_sources test_kconfig test_recipe test_machines test_ipxe test_ksize
+CLI_SRCS = $(sort $(wildcard daemon/cli/*.c)) daemon/lib/log.c
+# One cmocka binary per tests/unit/test_NAME.c, each linked with testlib and the daemon's modules.
+UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(sort $(wildcard tests/unit/test_*.c)))
 
 CORE_OBJS = $(CORE_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS = $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
+TESTLIB_OBJ = $(BUILD)/tests/unit/testlib.o
 
-.PHONY: all asan test unit integration install uninstall deps sources clean run \
+.PHONY: all asan test unit integration check-layers check-fresh install uninstall deps sources clean run \
 	bench bench-http bench-build bench-boot bench-size
 
 all: $(BUILD)/tinybootd $(BUILD)/tinyboot
@@ -51,11 +53,11 @@ $(BUILD)/tinybootd: $(DAEMON_OBJS)
 	$(CC) $(ALL_LDFLAGS) $(CFLAGS) $^ $(LIBS) -o $@
 
 $(BUILD)/tinyboot: $(CLI_OBJS)
-	$(CC) $(ALL_LDFLAGS) $(CFLAGS) $^ $(LIBS) -o $@
+	$(CC) $(ALL_LDFLAGS) $(CFLAGS) $^ $(CLI_LIBS) -o $@
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(CORE_OBJS)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TESTLIB_OBJ) $(CORE_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) $(CFLAGS) $^ $(LIBS) $(shell pkg-config --libs cmocka) -o $@
+	$(CC) $(ALL_LDFLAGS) $(CFLAGS) $^ $(TEST_LIBS) -o $@
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build in its own tree.
 asan:
@@ -65,8 +67,17 @@ unit: $(UNIT_BINS)
 
 # Unit tests and integration tests; the integration tests drive the ASan build of the daemon
 # so a leak or memory error fails them.
-test: all asan unit sources
+test: check-layers all asan unit sources
 	@tests/run
+
+# Includes point one way between the daemon's folders.
+check-layers:
+	@scripts/check-layers.sh
+
+# A bare Debian 12 root (debootstrap, cached outside the repository) builds the tree and runs
+# the unit tests: proves that `make deps` installs everything the build needs.
+check-fresh:
+	@scripts/check-fresh.sh
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(SYSCONFDIR)

@@ -8,14 +8,14 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "boots.h"
-#include "builder.h"
-#include "etag.h"
-#include "http.h"
-#include "listen.h"
-#include "log.h"
-#include "options.h"
-#include "sdnotify.h"
+#include "boot/boots.h"
+#include "build/builder.h"
+#include "lib/etag.h"
+#include "http/http.h"
+#include "lib/listen.h"
+#include "lib/log.h"
+#include "conf/options.h"
+#include "lib/sdnotify.h"
 #include "tinyboot.h"
 
 enum exit_code {
@@ -72,19 +72,19 @@ static void tinybootd_reload(struct tinyboot *tb, int argc, char *argv[])
 		options_free(&opts);
 		goto out;
 	}
-	if (strcmp(opts.listen, tb->rt->opts.listen) != 0 ||
-	    opts.connection_timeout != tb->rt->opts.connection_timeout ||
-	    opts.max_connections != tb->rt->opts.max_connections ||
-	    opts.max_connections_per_ip != tb->rt->opts.max_connections_per_ip ||
-	    opts.connection_memory != tb->rt->opts.connection_memory ||
-	    opts.threads != tb->rt->opts.threads)
+	if (strcmp(opts.listen, tb->current.rt->opts.listen) != 0 ||
+	    opts.connection_timeout != tb->current.rt->opts.connection_timeout ||
+	    opts.max_connections != tb->current.rt->opts.max_connections ||
+	    opts.max_connections_per_ip != tb->current.rt->opts.max_connections_per_ip ||
+	    opts.connection_memory != tb->current.rt->opts.connection_memory ||
+	    opts.threads != tb->current.rt->opts.threads)
 		log_warnx("reload: listen address and connection limits change only on restart");
 	log_set_level(opts.log_level);
 	if (runtime_open(&opts, &rt, err, sizeof(err))) {
 		log_error("reload: %s; keeping the running configuration", err);
 		goto out;
 	}
-	runtime_replace(tb, rt);
+	runtime_replace(&tb->current, rt);
 	log_info("configuration reloaded");
 out:
 	sdnotify("READY=1");
@@ -127,30 +127,30 @@ int main(int argc, char *argv[])
 	tinybootd_raise_nofile();
 
 	memset(&tb, 0, sizeof(tb));
-	pthread_mutex_init(&tb.lock, NULL);
+	pthread_mutex_init(&tb.current.lock, NULL);
 	tb.started = time(NULL);
-	rc = runtime_open(&opts, &tb.rt, err, sizeof(err));
+	rc = runtime_open(&opts, &tb.current.rt, err, sizeof(err));
 	if (rc)
 		fatalx(rc == -EINVAL ? EXIT_CONFIG : EXIT_DIRS, "%s", err);
 	tb.etags = etag_cache_new();
 	if (!tb.etags)
 		fatalx(EXIT_DIRS, "out of memory");
 
-	if (boots_open(tb.rt->opts.state_dir, &tb.boots, err, sizeof(err)))
+	if (boots_open(tb.current.rt->opts.state_dir, &tb.boots, err, sizeof(err)))
 		fatalx(EXIT_DIRS, "%s", err);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (builder_new(&tb, tb.rt->opts.max_kernel_builds, &tb.builder))
-		fatalx(EXIT_DIRS, "cannot set up the build queue in %s", tb.rt->opts.state_dir);
+	if (builder_new(&tb, tb.current.rt->opts.max_kernel_builds, &tb.builder))
+		fatalx(EXIT_DIRS, "cannot set up the build queue in %s", tb.current.rt->opts.state_dir);
 
-	listen_fd = listen_open(tb.rt->opts.listen, tb.listen_address, sizeof(tb.listen_address));
+	listen_fd = listen_open(tb.current.rt->opts.listen, tb.listen_address, sizeof(tb.listen_address));
 	if (listen_fd < 0)
-		fatalx(EXIT_LISTEN, "cannot listen on %s", tb.rt->opts.listen);
+		fatalx(EXIT_LISTEN, "cannot listen on %s", tb.current.rt->opts.listen);
 	if (http_start(&tb, listen_fd))
 		fatalx(EXIT_HTTP, "libmicrohttpd failed to start on %s", tb.listen_address);
 
 	printf("tinybootd %s listening on http://%s/\n", TINYBOOT_VERSION, tb.listen_address);
 	fflush(stdout);
-	log_info("listening on http://%s/ (state %s)", tb.listen_address, tb.rt->opts.state_dir);
+	log_info("listening on http://%s/ (state %s)", tb.listen_address, tb.current.rt->opts.state_dir);
 	sdnotify("READY=1");
 
 	for (;;) {
@@ -170,13 +170,13 @@ int main(int argc, char *argv[])
 	log_info("%s: finishing transfers in flight, then exiting", strsignal(sig));
 	sdnotify("STOPPING=1");
 	builder_shutdown(tb.builder); /* kills builds in flight, answers requests waiting on them */
-	http_drain_and_stop(&tb, tb.rt->opts.drain_timeout);
+	http_drain_and_stop(&tb, tb.current.rt->opts.drain_timeout);
 	builder_free(tb.builder);
 	boots_free(tb.boots);
 	curl_global_cleanup();
-	runtime_put(tb.rt);
+	runtime_put(tb.current.rt);
 	etag_cache_free(tb.etags);
-	pthread_mutex_destroy(&tb.lock);
+	pthread_mutex_destroy(&tb.current.lock);
 	log_info("stopped");
 	return EXIT_OK;
 }

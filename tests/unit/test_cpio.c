@@ -18,7 +18,7 @@
 #include <lzma.h>
 #include <zlib.h>
 
-#include "cpio.h"
+#include "build/cpio.h"
 
 /*
  * newc header pieces, so each golden entry below reads field by field:

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "httpdate.h"
+#include "http/httpdate.h"
 
 static void test_format(void **state)
 {

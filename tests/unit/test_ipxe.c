@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ipxe.h"
+#include "boot/ipxe.h"
 
 #define SENTINEL "untouched"
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "kconfig.h"
+#include "build/kconfig.h"
 
 static const char final_config[] =
 	"#\n# Automatically generated file; DO NOT EDIT.\n#\n"

@@ -13,8 +13,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "fsutil.h"
-#include "ksize.h"
+#include "lib/fsutil.h"
+#include "build/ksize.h"
 
 static char tmpdir[64];
 static char *self;

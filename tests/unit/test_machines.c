@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "machines.h"
+#include "conf/machines.h"
 
 /* Each test runs inside its own temporary directory, so error messages name "m.conf" exactly. */
 static int orig_dir = -1;

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "options.h"
+#include "conf/options.h"
 
 static char *test_write_config(const char *text)
 {

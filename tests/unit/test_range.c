@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "range.h"
+#include "http/range.h"
 
 struct range_vector {
 	const char *header;

@@ -11,8 +11,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "recipe.h"
-#include "variant.h"
+#include "conf/recipe.h"
+#include "conf/variant.h"
 
 static char top[64], recipes[128], kconfig[128], rootfs[128];
 

@@ -22,10 +22,10 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
-#include "digest.h"
-#include "log.h"
-#include "sources.h"
-#include "spawn.h"
+#include "lib/digest.h"
+#include "lib/log.h"
+#include "conf/sources.h"
+#include "lib/spawn.h"
 
 #define SHA_A "4d415b3d364834fd818270e88813e90323bbfce4f519a0e6bd4940ddcd7df693"
 #define SHA_ZERO "0000000000000000000000000000000000000000000000000000000000000000"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "urlname.h"
+#include "http/urlname.h"
 
 static void test_unescape(void **state)
 {

@@ -1,0 +1,161 @@
+/* ipxe.c - build iPXE scripts; every field is re-checked so no value can change the script. */
+#include "boot/ipxe.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf/recipe.h"
+
+/*
+ * What an iPXE script reader treats specially: a newline ends a command, a trailing '\' joins
+ * lines, whole tokens "&&", "||" and ";" chain commands, a token starting with '#' starts a
+ * comment, ${...} expands a setting anywhere in a token, a line starting with ':' is a label,
+ * and a token starting with '-' before the first plain argument is an option. The allowlists
+ * below admit none of '\n', '\\', '&', '|', ';', '#', '$', '{', quotes or controls, and every
+ * user-derived value follows a fixed word on its line.
+ */
+#define IPXE_ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+#define IPXE_URL_CHARS IPXE_ALNUM ".:/-"
+#define IPXE_PATH_CHARS IPXE_ALNUM "./_-"
+#define IPXE_NAME_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_-"
+/* recipe_cmdline_valid()'s set today; checked here too so that widening it there cannot open
+ * a hole in the scripts */
+#define IPXE_CMDLINE_CHARS IPXE_ALNUM " ._,:=/+-@"
+#define IPXE_MESSAGE_CHARS IPXE_ALNUM " .,:_-"
+
+/* s is 1..max bytes, all from allowed. */
+static bool ipxe_chars_ok(const char *s, size_t max, const char *allowed)
+{
+	size_t n;
+
+	if (!s)
+		return false;
+	for (n = 0; s[n]; n++) {
+		if (n >= max || !strchr(allowed, s[n]))
+			return false;
+	}
+	return n > 0;
+}
+
+static bool ipxe_server_ok(const char *url)
+{
+	size_t n;
+
+	if (!ipxe_chars_ok(url, IPXE_URL_MAX, IPXE_URL_CHARS))
+		return false;
+	if (strncmp(url, "http://", 7) == 0)
+		n = 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		n = 8;
+	else
+		return false;
+	/* a host must follow, and paths are appended with their own leading '/' */
+	return url[n] != '\0' && url[n] != '/' && url[strlen(url) - 1] != '/';
+}
+
+/* An absolute path, optionally followed by exactly "?boot=" and a 32-hex-digit boot token:
+ * the one query the daemon adds so downloads count toward their boot. */
+static bool ipxe_path_ok(const char *path)
+{
+	const char *q = path ? strchr(path, '?') : NULL;
+	char plain[IPXE_URL_MAX + 1];
+	size_t n;
+
+	if (!path)
+		return false;
+	n = q ? (size_t)(q - path) : strlen(path);
+	if (n == 0 || n > IPXE_URL_MAX || path[0] != '/')
+		return false;
+	memcpy(plain, path, n);
+	plain[n] = '\0';
+	if (!ipxe_chars_ok(plain, IPXE_URL_MAX, IPXE_PATH_CHARS))
+		return false;
+	if (!q)
+		return true;
+	return strncmp(q, "?boot=", 6) == 0 && strlen(q + 6) == 32 &&
+	       strspn(q + 6, "0123456789abcdef") == 32;
+}
+
+static bool ipxe_cmdline_ok(const char *cmdline)
+{
+	if (!cmdline || !cmdline[0])
+		return true;
+	return recipe_cmdline_valid(cmdline) &&
+	       ipxe_chars_ok(cmdline, (size_t)-1, IPXE_CMDLINE_CHARS);
+}
+
+/* Count, then format: buf is written only when the whole script fits. */
+static int ipxe_format(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int ipxe_format(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if (!buf || (size_t)n >= len)
+		return -ENOSPC;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+int ipxe_boot_script(const char *server_url, char *buf, size_t len)
+{
+	if (!ipxe_server_ok(server_url))
+		return -EINVAL;
+	/* :hexhyp gives 52-54-00-12-34-56 (no ':' to confuse a URL); ${uuid} is typed uuid, so it
+	 * expands to hex and hyphens or to nothing. A lone '&' inside a token is plain text to iPXE
+	 * (only a whole "&&" token chains). --replace ends this script, --autofree drops it. */
+	return ipxe_format(buf, len,
+			   "#!ipxe\n"
+			   "chain --replace --autofree %s" IPXE_MACHINE_PATH
+			   "?mac=${net0/mac:hexhyp}&uuid=${uuid}\n",
+			   server_url);
+}
+
+int ipxe_machine_script(const struct ipxe_boot *b, char *buf, size_t len)
+{
+	const char *cmdline;
+
+	if (!b || !ipxe_server_ok(b->server_url) || !ipxe_path_ok(b->kernel_url) ||
+	    !ipxe_path_ok(b->initrd_url) || !ipxe_cmdline_ok(b->cmdline) ||
+	    !ipxe_chars_ok(b->machine, IPXE_MACHINE_MAX, IPXE_NAME_CHARS))
+		return -EINVAL;
+	cmdline = b->cmdline ? b->cmdline : "";
+	return ipxe_format(buf, len,
+			   "#!ipxe\n"
+			   "echo tinyboot: booting %s\n"
+			   "kernel %s%s initrd=initrd%s%s\n"
+			   "initrd --name initrd %s%s\n"
+			   "boot\n",
+			   b->machine,
+			   b->server_url, b->kernel_url, cmdline[0] ? " " : "", cmdline,
+			   b->server_url, b->initrd_url);
+}
+
+int ipxe_exit_script(const char *message, char *buf, size_t len)
+{
+	char clean[IPXE_MESSAGE_MAX + 1];
+	size_t n = 0;
+
+	if (message) {
+		for (; message[n] && n < IPXE_MESSAGE_MAX; n++)
+			clean[n] = strchr(IPXE_MESSAGE_CHARS, message[n]) ? message[n] : '_';
+	}
+	clean[n] = '\0';
+	return ipxe_format(buf, len,
+			   "#!ipxe\n"
+			   "echo tinyboot: %s\n"
+			   "exit 1\n",
+			   clean);
+}

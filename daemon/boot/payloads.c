@@ -1,0 +1,241 @@
+/* payloads.c - generated streams need no disk; manifests tell guests what to fetch and expect. */
+#include "boot/payloads.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/etag.h"
+#include "conf/machines.h"
+
+#define PAYLOADS_GEN_BLOCK (64 * 1024)
+#define PAYLOADS_SHA_SLOTS 8
+
+/* splitmix64: fast, and every 8-byte word depends only on its index */
+static uint64_t payloads_mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+void payloads_gen_fill(uint64_t pos, char *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		uint64_t word = payloads_mix((pos + i) / 8);
+		unsigned off = (unsigned)((pos + i) % 8);
+
+		for (; off < 8 && i < len; off++, i++)
+			buf[i] = (char)(word >> (8 * off));
+	}
+}
+
+int payloads_gen_size(const char *s, uint64_t *n)
+{
+	uint64_t v = 0;
+
+	if (!*s || *s == '0' || strlen(s) > 10)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (v > PAYLOADS_GEN_MAX)
+		return -ERANGE;
+	*n = v;
+	return 0;
+}
+
+static struct {
+	pthread_mutex_t lock;
+	uint64_t n[PAYLOADS_SHA_SLOTS];
+	char hex[PAYLOADS_SHA_SLOTS][DIGEST_HEX_LEN];
+	unsigned next;
+} payloads_shas = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+int payloads_gen_sha256(uint64_t n, char hex[DIGEST_HEX_LEN])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char *buf;
+	unsigned mdlen = 0;
+	EVP_MD_CTX *ctx;
+
+	pthread_mutex_lock(&payloads_shas.lock);
+	for (unsigned i = 0; i < PAYLOADS_SHA_SLOTS; i++) {
+		if (payloads_shas.n[i] == n) {
+			memcpy(hex, payloads_shas.hex[i], DIGEST_HEX_LEN);
+			pthread_mutex_unlock(&payloads_shas.lock);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&payloads_shas.lock);
+
+	buf = malloc(PAYLOADS_GEN_BLOCK);
+	ctx = EVP_MD_CTX_new();
+	if (!buf || !ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		free(buf);
+		EVP_MD_CTX_free(ctx);
+		return -ENOMEM;
+	}
+	for (uint64_t pos = 0; pos < n; pos += PAYLOADS_GEN_BLOCK) {
+		size_t len = n - pos < PAYLOADS_GEN_BLOCK ? (size_t)(n - pos) : PAYLOADS_GEN_BLOCK;
+
+		payloads_gen_fill(pos, buf, len);
+		EVP_DigestUpdate(ctx, buf, len);
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	free(buf);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	pthread_mutex_lock(&payloads_shas.lock);
+	payloads_shas.n[payloads_shas.next] = n;
+	memcpy(payloads_shas.hex[payloads_shas.next], hex, DIGEST_HEX_LEN);
+	payloads_shas.next = (payloads_shas.next + 1) % PAYLOADS_SHA_SLOTS;
+	pthread_mutex_unlock(&payloads_shas.lock);
+	return 0;
+}
+
+static ssize_t payloads_gen_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	uint64_t total = *(uint64_t *)cls;
+	size_t len;
+
+	if (pos >= total)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	len = total - pos < max ? (size_t)(total - pos) : max;
+	payloads_gen_fill(pos, buf, len);
+	return (ssize_t)len;
+}
+
+enum MHD_Result payloads_serve_gen(struct request *r, const char *size)
+{
+	struct MHD_Response *resp;
+	uint64_t n, *cls;
+
+	if (payloads_gen_size(size, &n))
+		return http_send_error(r, MHD_HTTP_BAD_REQUEST,
+				       "gen/N takes a size from 1 to %llu bytes",
+				       (unsigned long long)PAYLOADS_GEN_MAX);
+	cls = malloc(sizeof(*cls));
+	if (!cls)
+		return MHD_NO;
+	*cls = n;
+	resp = MHD_create_response_from_callback(n, PAYLOADS_GEN_BLOCK, payloads_gen_reader, cls, free);
+	if (!resp) {
+		free(cls);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	return http_send(r, MHD_HTTP_OK, resp);
+}
+
+/* Size and expected checksum of one payload file: the pinned NAME.sha256 wins over the bytes. */
+static int payloads_file_entry(struct request *r, const char *name, uint64_t *size,
+			       char hex[DIGEST_HEX_LEN])
+{
+	char pin[300], etag[ETAG_LEN], buf[80];
+	struct stat st;
+	ssize_t n;
+	int fd, rc;
+
+	fd = openat(r->rt->payloads_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -ENOENT;
+	}
+	*size = (uint64_t)st.st_size;
+	rc = etag_cache_get(r->tb->etags, fd, &st, etag);
+	close(fd);
+	if (rc)
+		return rc;
+	memcpy(hex, etag + 1, 64);
+	hex[64] = '\0';
+	snprintf(pin, sizeof(pin), "%s.sha256", name);
+	fd = openat(r->rt->payloads_fd, pin, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n >= 64) {
+			buf[64] = '\0';
+			if (digest_is_hex(buf))
+				memcpy(hex, buf, DIGEST_HEX_LEN);
+		}
+	}
+	return 0;
+}
+
+enum MHD_Result payloads_serve_manifest(struct request *r)
+{
+	const char *id = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "id");
+	const struct machine *m;
+	char *body = NULL;
+	size_t len = 0, cap = 0;
+	enum MHD_Result ret;
+
+	if (!r->rt->machines)
+		return http_send_error(r, MHD_HTTP_NOT_FOUND, "no machines are configured");
+	if (!id || !urlname_valid(id))
+		return http_send_error(r, MHD_HTTP_BAD_REQUEST, "manifest?id=MACHINE is required");
+	m = machines_by_name(r->rt->machines, id);
+	if (!m && strncmp(id, "mac-", 4) == 0 && strlen(id) == 16) {
+		/* a machine on the default entry is named after its MAC */
+		char mac[18];
+
+		snprintf(mac, sizeof(mac), "%.2s:%.2s:%.2s:%.2s:%.2s:%.2s", id + 4, id + 6, id + 8,
+			 id + 10, id + 12, id + 14);
+		m = machines_find(r->rt->machines, mac, NULL);
+	}
+	if (!m)
+		return http_send_error(r, MHD_HTTP_NOT_FOUND, "no machine named '%s'", id);
+	for (size_t i = 0; i < m->npayloads; i++) {
+		const char *name = m->payloads[i];
+		char hex[DIGEST_HEX_LEN], line[400];
+		uint64_t size = 0;
+		int rc, n;
+
+		if (strncmp(name, "gen/", 4) == 0) {
+			rc = payloads_gen_size(name + 4, &size);
+			if (!rc)
+				rc = payloads_gen_sha256(size, hex);
+		} else {
+			rc = payloads_file_entry(r, name, &size, hex);
+		}
+		if (rc) {
+			free(body);
+			return http_send_error(r, rc == -ENOENT ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
+					       "payload '%s' of %s: %s", name, id, strerror(-rc));
+		}
+		n = snprintf(line, sizeof(line), "%s %" PRIu64 " %s\n", hex, size, name);
+		if (len + (size_t)n + 1 > cap) {
+			char *grown;
+
+			cap = (cap + (size_t)n + 1) * 2;
+			grown = realloc(body, cap);
+			if (!grown) {
+				free(body);
+				return MHD_NO;
+			}
+			body = grown;
+		}
+		memcpy(body + len, line, (size_t)n);
+		len += (size_t)n;
+	}
+	ret = http_send_text(r, MHD_HTTP_OK, "text/plain; charset=utf-8", body ? body : "", len);
+	free(body);
+	return ret;
+}

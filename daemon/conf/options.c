@@ -1,0 +1,344 @@
+/* options.c - one table drives getopt_long, the config file parser and --help. */
+#include "conf/options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum option_type { OPT_STRING, OPT_UINT, OPT_SIZE, OPT_LEVEL, OPT_ACTION };
+
+struct option_def {
+	const char *name;
+	int short_flag;
+	enum option_type type;
+	size_t offset;
+	const char *default_value; /* NULL: unset */
+	unsigned min, max;
+	bool cli_only;
+	const char *help;
+};
+
+#define OFF(field) offsetof(struct options, field)
+
+static const struct option_def option_table[] = {
+	{ "config", 'c', OPT_STRING, OFF(config_path), NULL, 0, 0, true,
+	  "configuration file (flags given on the command line win over it)" },
+	{ "listen", 'l', OPT_STRING, OFF(listen), "127.0.0.1:8080", 0, 0, false,
+	  "ADDR:PORT to listen on; port 0 picks a free one ([::1]:PORT for IPv6)" },
+	{ "state", 's', OPT_STRING, OFF(state_dir), "/var/lib/tinyboot", 0, 0, false,
+	  "state directory: artifact cache, build trees, reports" },
+	{ "payloads", 'p', OPT_STRING, OFF(payload_dir), NULL, 0, 0, false,
+	  "directory of files guests fetch under /payloads/ (default STATE/payloads)" },
+	{ "recipes", 0, OPT_STRING, OFF(recipe_dir), "/usr/local/share/tinyboot/images", 0, 0, false,
+	  "directory of NAME.image recipes" },
+	{ "kernel-config", 0, OPT_STRING, OFF(kconfig_dir), "/usr/local/share/tinyboot/kernel-config", 0, 0, false,
+	  "directory of Kconfig fragments (and patches/)" },
+	{ "rootfs", 0, OPT_STRING, OFF(rootfs_dir), "/usr/local/share/tinyboot/rootfs", 0, 0, false,
+	  "directory of initramfs overlays and busybox config fragments" },
+	{ "sources", 0, OPT_STRING, OFF(sources_file), "/usr/local/etc/tinyboot/sources.conf", 0, 0, false,
+	  "source tarball declarations (URLs and sha256)" },
+	{ "machines", 0, OPT_STRING, OFF(machines_file), NULL, 0, 0, false,
+	  "machines.conf: MAC -> variant, address, payloads" },
+	{ "threads", 't', OPT_UINT, OFF(threads), "0", 0, 1024, false,
+	  "HTTP worker threads (0: one per CPU)" },
+	{ "connection-timeout", 0, OPT_UINT, OFF(connection_timeout), "30", 1, 86400, false,
+	  "seconds an idle connection is kept" },
+	{ "max-connections", 0, OPT_UINT, OFF(max_connections), "1000", 1, 100000, false,
+	  "total concurrent connections" },
+	{ "max-connections-per-ip", 0, OPT_UINT, OFF(max_connections_per_ip), "128", 1, 100000, false,
+	  "concurrent connections from one client address" },
+	{ "connection-memory", 0, OPT_SIZE, OFF(connection_memory), "64K", 8192, 16777216, false,
+	  "memory pool per connection (request headers and small bodies)" },
+	{ "drain-timeout", 0, OPT_UINT, OFF(drain_timeout), "30", 0, 3600, false,
+	  "seconds SIGTERM waits for transfers in flight" },
+	{ "max-kernel-builds", 0, OPT_UINT, OFF(max_kernel_builds), "1", 1, 64, false,
+	  "kernel builds running at once" },
+	{ "build-jobs", 'j', OPT_UINT, OFF(build_jobs), "0", 0, 1024, false,
+	  "make -j for each build (0: one per CPU)" },
+	{ "retry-after", 0, OPT_UINT, OFF(retry_after), "5", 1, 3600, false,
+	  "Retry-After seconds sent while an image is being built" },
+	{ "report-timeout", 0, OPT_UINT, OFF(report_timeout), "120", 1, 86400, false,
+	  "seconds after which a boot without a report shows as timed out" },
+	{ "log-level", 'v', OPT_LEVEL, OFF(log_level), "info", 0, 0, false,
+	  "error, warn, info or debug" },
+	{ "check", 'n', OPT_ACTION, OFF(check_only), NULL, 0, 0, true,
+	  "check the configuration, print 'configuration OK' or the error, and exit" },
+	{ "help", 'h', OPT_ACTION, OFF(show_help), NULL, 0, 0, true, "show this help" },
+	{ "version", 'V', OPT_ACTION, OFF(show_version), NULL, 0, 0, true, "show the version" },
+};
+
+#define OPTION_COUNT (sizeof(option_table) / sizeof(option_table[0]))
+
+static int option_parse_uint(const char *value, unsigned min, unsigned max, bool size_suffix,
+			     unsigned *out)
+{
+	char *end;
+	unsigned long long v, mult = 1;
+
+	if (!isdigit((unsigned char)value[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (size_suffix && *end) {
+		switch (*end) {
+		case 'k': case 'K': mult = 1024; break;
+		case 'm': case 'M': mult = 1024 * 1024; break;
+		case 'g': case 'G': mult = 1024ULL * 1024 * 1024; break;
+		default: return -EINVAL;
+		}
+		end++;
+	}
+	if (*end)
+		return -EINVAL;
+	if (v > UINT_MAX / mult)
+		return -ERANGE;
+	v *= mult;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int option_set(struct options *o, const struct option_def *def, const char *value,
+		      char *err, size_t errlen)
+{
+	char *base = (char *)o;
+	int rc;
+
+	switch (def->type) {
+	case OPT_STRING: {
+		char **slot = (char **)(base + def->offset);
+		char *copy;
+
+		if (value[0] == '\0') {
+			snprintf(err, errlen, "%s: empty value", def->name);
+			return -EINVAL;
+		}
+		copy = strdup(value);
+		if (!copy)
+			return -ENOMEM;
+		free(*slot);
+		*slot = copy;
+		return 0;
+	}
+	case OPT_UINT:
+	case OPT_SIZE:
+		rc = option_parse_uint(value, def->min, def->max, def->type == OPT_SIZE,
+				       (unsigned *)(base + def->offset));
+		if (rc)
+			snprintf(err, errlen, "%s: '%s' is not a number in %u..%u%s", def->name,
+				 value, def->min, def->max, def->type == OPT_SIZE ? " (K/M/G allowed)" : "");
+		return rc;
+	case OPT_LEVEL:
+		rc = log_level_parse(value, (enum log_level *)(base + def->offset));
+		if (rc)
+			snprintf(err, errlen, "%s: '%s' is not one of error, warn, info, debug",
+				 def->name, value);
+		return rc;
+	case OPT_ACTION:
+		*(bool *)(base + def->offset) = true;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void options_init(struct options *o)
+{
+	char err[256];
+
+	memset(o, 0, sizeof(*o));
+	for (size_t i = 0; i < OPTION_COUNT; i++) {
+		if (option_table[i].default_value &&
+		    option_set(o, &option_table[i], option_table[i].default_value, err, sizeof(err)))
+			abort(); /* a broken default is a programming error */
+	}
+}
+
+void options_free(struct options *o)
+{
+	if (!o)
+		return;
+	for (size_t i = 0; i < OPTION_COUNT; i++) {
+		if (option_table[i].type == OPT_STRING) {
+			char **slot = (char **)((char *)o + option_table[i].offset);
+
+			free(*slot);
+			*slot = NULL;
+		}
+	}
+}
+
+int options_parse_argv(struct options *o, int argc, char *const argv[], char *err, size_t errlen)
+{
+	struct option longopts[OPTION_COUNT + 1];
+	char shortopts[OPTION_COUNT * 2 + 2];
+	size_t n = 0;
+	int c, rc;
+
+	shortopts[n++] = ':';
+	for (size_t i = 0; i < OPTION_COUNT; i++) {
+		const struct option_def *def = &option_table[i];
+
+		longopts[i].name = def->name;
+		longopts[i].has_arg = def->type == OPT_ACTION ? no_argument : required_argument;
+		longopts[i].flag = NULL;
+		longopts[i].val = 256 + (int)i;
+		if (def->short_flag) {
+			shortopts[n++] = (char)def->short_flag;
+			if (def->type != OPT_ACTION)
+				shortopts[n++] = ':';
+		}
+	}
+	memset(&longopts[OPTION_COUNT], 0, sizeof(longopts[0]));
+	shortopts[n] = '\0';
+
+	optind = 0; /* full rescan: argv is parsed again on every reload */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const struct option_def *def = NULL;
+
+		if (c >= 256) {
+			def = &option_table[c - 256];
+		} else if (c == '?' || c == ':') {
+			snprintf(err, errlen, "%s option '%s'",
+				 c == '?' ? "unknown" : "missing value for", argv[optind - 1]);
+			return -EINVAL;
+		} else {
+			for (size_t i = 0; i < OPTION_COUNT; i++)
+				if (option_table[i].short_flag == c)
+					def = &option_table[i];
+		}
+		if (!def)
+			return -EINVAL;
+		rc = option_set(o, def, optarg ? optarg : "", err, errlen);
+		if (rc)
+			return rc;
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static char *option_trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+int options_load_file(struct options *o, const char *path, char *err, size_t errlen)
+{
+	char line[4096], msg[512];
+	unsigned lineno = 0;
+	FILE *f;
+	int rc = 0;
+
+	f = fopen(path, "re");
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		const struct option_def *def = NULL;
+		char *name, *value, *eq;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
+			rc = -EINVAL;
+			break;
+		}
+		name = option_trim(line);
+		if (*name == '\0' || *name == '#')
+			continue;
+		eq = strchr(name, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%u: expected 'name = value'", path, lineno);
+			rc = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		value = option_trim(eq + 1);
+		name = option_trim(name);
+		for (size_t i = 0; i < OPTION_COUNT; i++)
+			if (strcmp(option_table[i].name, name) == 0)
+				def = &option_table[i];
+		if (!def || def->cli_only) {
+			snprintf(err, errlen, "%s:%u: unknown option '%s'", path, lineno, name);
+			rc = -EINVAL;
+			break;
+		}
+		rc = option_set(o, def, value, msg, sizeof(msg));
+		if (rc) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
+			break;
+		}
+	}
+	if (!rc && ferror(f)) {
+		rc = -EIO;
+		snprintf(err, errlen, "%s: read error", path);
+	}
+	fclose(f);
+	return rc;
+}
+
+int options_load(struct options *o, int argc, char *const argv[], char *err, size_t errlen)
+{
+	char *config = NULL;
+	int rc;
+
+	options_init(o);
+	rc = options_parse_argv(o, argc, argv, err, errlen);
+	if (rc || !o->config_path || o->show_help || o->show_version)
+		return rc;
+	config = strdup(o->config_path);
+	if (!config)
+		return -ENOMEM;
+	options_free(o);
+	options_init(o);
+	rc = options_load_file(o, config, err, errlen);
+	if (!rc)
+		rc = options_parse_argv(o, argc, argv, err, errlen);
+	free(config);
+	return rc;
+}
+
+void options_print_help(const char *prog)
+{
+	printf("usage: %s [options]\n\n"
+	       "Builds tiny kernels and initramfs images on demand and serves them over HTTP.\n"
+	       "Every option can also be set in the configuration file as 'name = value'.\n\n",
+	       prog);
+	for (size_t i = 0; i < OPTION_COUNT; i++) {
+		const struct option_def *def = &option_table[i];
+		char flag[64];
+
+		if (def->short_flag)
+			snprintf(flag, sizeof(flag), "-%c, --%s%s", def->short_flag, def->name,
+				 def->type == OPT_ACTION ? "" : " V");
+		else
+			snprintf(flag, sizeof(flag), "    --%s%s", def->name,
+				 def->type == OPT_ACTION ? "" : " V");
+		printf("  %-32s %s", flag, def->help);
+		if (def->default_value)
+			printf(" [%s]", def->default_value);
+		putchar('\n');
+	}
+	printf("\nexit codes: 0 ok, 1 bad usage or configuration, 2 cannot open a directory,\n"
+	       "            3 cannot listen, 4 HTTP server failed to start\n");
+}

@@ -1,0 +1,47 @@
+/* options.h - the one option table behind command-line flags and tinybootd.conf. */
+#ifndef TINYBOOT_OPTIONS_H
+#define TINYBOOT_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/log.h"
+
+struct options {
+	char *config_path;
+	char *listen;
+	char *state_dir;
+	char *payload_dir; /* NULL: STATE/payloads */
+	char *recipe_dir;
+	char *kconfig_dir;
+	char *rootfs_dir;
+	char *sources_file;
+	char *machines_file;
+	unsigned threads; /* 0: one per CPU */
+	unsigned connection_timeout;
+	unsigned max_connections;
+	unsigned max_connections_per_ip;
+	unsigned connection_memory;
+	unsigned drain_timeout;
+	unsigned max_kernel_builds;
+	unsigned build_jobs; /* 0: one per CPU */
+	unsigned retry_after;
+	unsigned report_timeout;
+	enum log_level log_level;
+	/* command-line actions, never read from the file */
+	bool check_only;
+	bool show_help;
+	bool show_version;
+};
+
+void options_init(struct options *o);
+void options_free(struct options *o);
+/* Parse argv (argv[0] skipped). Returns 0 or -EINVAL with err filled. */
+int options_parse_argv(struct options *o, int argc, char *const argv[], char *err, size_t errlen);
+/* Apply "name = value" lines; errors carry file:line. */
+int options_load_file(struct options *o, const char *path, char *err, size_t errlen);
+/* The full sequence: defaults, config file named on the command line, then flags again so they win. */
+int options_load(struct options *o, int argc, char *const argv[], char *err, size_t errlen);
+void options_print_help(const char *prog);
+
+#endif

@@ -1,0 +1,11 @@
+/* api.h - small JSON endpoints: index, health, version. */
+#ifndef TINYBOOT_API_H
+#define TINYBOOT_API_H
+
+#include "http/http.h"
+
+enum MHD_Result api_index(struct request *r);
+enum MHD_Result api_healthz(struct request *r);
+enum MHD_Result api_version(struct request *r);
+
+#endif

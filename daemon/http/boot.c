@@ -1,0 +1,287 @@
+/* http_boot.c - a machine asks how to boot, downloads kernel and initrd, and reports back. */
+#include "http/boot.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boot/boots.h"
+#include "build/builder.h"
+#include "boot/ipxe.h"
+#include "lib/log.h"
+#include "conf/machines.h"
+#include "conf/recipe.h"
+#include "conf/variant.h"
+
+#define HTTP_BOOT_SCRIPT_MAX 8192
+#define HTTP_BOOT_CMDLINE_MAX 2048
+
+/* The base URL guests use: the Host header iPXE sent, when it is a plain host[:port]. */
+static int http_boot_server_url(struct request *r, char *out, size_t len)
+{
+	const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+
+	if (!host || !*host || strlen(host) > 255 ||
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:-[]") != strlen(host))
+		host = r->tb->listen_address;
+	return snprintf(out, len, "http://%s", host) < (int)len ? 0 : -ENAMETOOLONG;
+}
+
+static bool http_boot_server_valid(const char *url)
+{
+	size_t n = strlen(url);
+
+	return n > 7 && n < 256 && strncmp(url, "http://", 7) == 0 &&
+	       strspn(url + 7, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:-[]") == n - 7;
+}
+
+/* Machines that fall to the default entry are still told apart: by their MAC. */
+static void http_boot_name(const struct machine *m, const char *mac, char name[40])
+{
+	if (!m->is_default) {
+		snprintf(name, 40, "%s", m->name);
+		return;
+	}
+	snprintf(name, 40, "mac-%.2s%.2s%.2s%.2s%.2s%.2s", mac, mac + 3, mac + 6, mac + 9, mac + 12, mac + 15);
+}
+
+/* The full command line: the recipe's, then who this machine is and how to reach the daemon. */
+static int http_boot_cmdline(const struct variant *v, const struct machine *m, const char *name,
+			     const char *server, const char *token, bool poweroff, char *out, size_t len)
+{
+	int n;
+
+	if (m->dhcp || !m->ip[0])
+		n = snprintf(out, len, "%s tinyboot.server=%s tinyboot.id=%s tinyboot.boot=%s tinyboot.net=dhcp%s%s%s",
+			     v->recipe->cmdline, server, name, token, m->args[0] ? " " : "", m->args,
+			     poweroff ? " tinyboot.poweroff=1" : "");
+	else
+		n = snprintf(out, len, "%s tinyboot.server=%s tinyboot.id=%s tinyboot.boot=%s tinyboot.ip=%s%s%s%s%s%s",
+			     v->recipe->cmdline, server, name, token, m->ip, m->gw[0] ? " tinyboot.gw=" : "",
+			     m->gw, m->args[0] ? " " : "", m->args, poweroff ? " tinyboot.poweroff=1" : "");
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	/* every piece was checked on its own; check the whole once more before it goes anywhere */
+	return recipe_cmdline_valid(out) ? 0 : -EINVAL;
+}
+
+static enum MHD_Result http_boot_script_text(struct request *r, const char *script)
+{
+	return http_send_text(r, MHD_HTTP_OK, "text/plain; charset=utf-8", script, strlen(script));
+}
+
+enum MHD_Result http_boot_generic_script(struct request *r)
+{
+	char server[300], script[HTTP_BOOT_SCRIPT_MAX];
+
+	if (http_boot_server_url(r, server, sizeof(server)) || ipxe_boot_script(server, script, sizeof(script)))
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the boot script");
+	return http_boot_script_text(r, script);
+}
+
+/* Find the machine and its variant; *status and err say why not. */
+static const struct machine *http_boot_lookup(struct request *r, const char *mac_in, const char *uuid_in,
+					      char mac[18], unsigned *status, char *err, size_t errlen)
+{
+	char uuid[37] = "";
+	const struct machine *m;
+
+	if (!mac_in || machines_normalize_mac(mac_in, mac)) {
+		*status = MHD_HTTP_BAD_REQUEST;
+		snprintf(err, errlen, "mac must be 12 hex digits (52:54:00:12:34:56)");
+		return NULL;
+	}
+	if (uuid_in && *uuid_in && machines_normalize_uuid(uuid_in, uuid)) {
+		*status = MHD_HTTP_BAD_REQUEST;
+		snprintf(err, errlen, "uuid must be 8-4-4-4-12 hex digits");
+		return NULL;
+	}
+	m = r->rt->machines ? machines_find(r->rt->machines, mac, uuid) : NULL;
+	if (!m) {
+		*status = MHD_HTTP_NOT_FOUND;
+		snprintf(err, errlen, "unknown machine %s and no default entry", mac);
+	}
+	return m;
+}
+
+enum MHD_Result http_boot_machine_script(struct request *r)
+{
+	const char *mac_in = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "mac");
+	const char *uuid_in = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "uuid");
+	char mac[18], err[2048], server[300], script[HTTP_BOOT_SCRIPT_MAX], cmdline[HTTP_BOOT_CMDLINE_MAX];
+	char token[BOOTS_TOKEN_LEN], kernel[400], initrd[400], name[40];
+	struct variant *v = NULL;
+	struct build_info info;
+	const struct machine *m;
+	unsigned status = 500;
+	int rc;
+
+	m = http_boot_lookup(r, mac_in, uuid_in, mac, &status, err, sizeof(err));
+	if (!m && status == MHD_HTTP_NOT_FOUND) {
+		/* iPXE shows this and moves on to the next boot device */
+		ipxe_exit_script(err, script, sizeof(script));
+		return http_boot_script_text(r, script);
+	}
+	if (!m)
+		return http_send_error(r, status, "%s", err);
+	rc = variant_parse(&r->rt->opts, m->variant, &v, err, sizeof(err));
+	if (!rc)
+		rc = builder_request(r->tb->builder, r->rt, m->variant, true, false, &info, err, sizeof(err), &status);
+	if (rc) {
+		variant_free(v);
+		return http_send_error(r, status, "machine %s: %s", m->name, err);
+	}
+	free(info.log_tail);
+	http_boot_name(m, mac, name);
+	rc = boots_create(r->tb->boots, name, mac, v->name, info.state == BUILD_DONE ? info.artifact : "",
+			  r->rt->opts.report_timeout, token);
+	/* built: content-addressed URLs; still building: the stable name answers 503 + Retry-After,
+	 * which iPXE waits on by itself */
+	if (info.state == BUILD_DONE) {
+		snprintf(kernel, sizeof(kernel), "/artifacts/%s/bzImage?boot=%s", info.artifact, token);
+		snprintf(initrd, sizeof(initrd), "/artifacts/%s/initrd?boot=%s", info.artifact, token);
+	} else {
+		snprintf(kernel, sizeof(kernel), "/images/%s/bzImage?boot=%s", v->name, token);
+		snprintf(initrd, sizeof(initrd), "/images/%s/initrd?boot=%s", v->name, token);
+	}
+	if (!rc)
+		rc = http_boot_server_url(r, server, sizeof(server));
+	if (!rc)
+		rc = http_boot_cmdline(v, m, name, server, token, false, cmdline, sizeof(cmdline));
+	struct ipxe_boot b = { .server_url = server, .kernel_url = kernel, .initrd_url = initrd,
+			       .cmdline = cmdline, .machine = name };
+	if (!rc)
+		rc = ipxe_machine_script(&b, script, sizeof(script));
+	variant_free(v);
+	if (rc)
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the script for %s", m->name);
+	boots_event(r->tb->boots, token, "script served");
+	return http_boot_script_text(r, script);
+}
+
+enum MHD_Result http_boot_create(struct request *r)
+{
+	const char *mac_in = NULL, *server = NULL, *variant_in = NULL;
+	char mac[18], err[2048], cmdline[HTTP_BOOT_CMDLINE_MAX], token[BOOTS_TOKEN_LEN], url[256], name[40];
+	struct variant *v = NULL;
+	struct build_info info;
+	const struct machine *m;
+	unsigned status = 500;
+	int poweroff = 0, rc;
+	json_error_t jerr;
+	json_t *body, *reply;
+
+	body = json_loadb(r->body ? r->body : "", r->body_len, 0, &jerr);
+	if (!body || json_unpack_ex(body, &jerr, 0, "{s:s, s:s, s?s, s?b}", "mac", &mac_in, "server",
+				    &server, "variant", &variant_in, "poweroff", &poweroff)) {
+		json_decref(body);
+		return http_send_error(r, MHD_HTTP_BAD_REQUEST,
+				       "expected {\"mac\": M, \"server\": \"http://10.0.2.2:PORT\", \"variant\": V, \"poweroff\": true}: %s",
+				       jerr.text);
+	}
+	if (!http_boot_server_valid(server)) {
+		json_decref(body);
+		return http_send_error(r, MHD_HTTP_BAD_REQUEST, "server must be http://HOST:PORT");
+	}
+	m = http_boot_lookup(r, mac_in, NULL, mac, &status, err, sizeof(err));
+	if (!m) {
+		json_decref(body);
+		return http_send_error(r, status, "%s", err);
+	}
+	rc = variant_parse(&r->rt->opts, variant_in ? variant_in : m->variant, &v, err, sizeof(err));
+	if (!rc)
+		rc = builder_request(r->tb->builder, r->rt, v->name, true, false, &info, err, sizeof(err), &status);
+	if (rc) {
+		json_decref(body);
+		variant_free(v);
+		return http_send_error(r, status, "%s", err);
+	}
+	free(info.log_tail);
+	if (info.state != BUILD_DONE) {
+		json_decref(body);
+		variant_free(v);
+		return http_send_error(r, info.state == BUILD_FAILED ? 500 : 503, "%s is %s; build it first",
+				       info.variant, builder_state_name(info.state));
+	}
+	http_boot_name(m, mac, name);
+	rc = boots_create(r->tb->boots, name, mac, v->name, info.artifact, r->rt->opts.report_timeout, token);
+	if (!rc)
+		rc = http_boot_cmdline(v, m, name, server, token, poweroff, cmdline, sizeof(cmdline));
+	if (rc) {
+		json_decref(body);
+		variant_free(v);
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot create the boot: %s", strerror(-rc));
+	}
+	reply = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "boot", token, "machine", name, "mac", mac,
+			  "variant", v->name, "arch", v->recipe->arch, "cmdline", cmdline);
+	snprintf(url, sizeof(url), "/artifacts/%s/bzImage?boot=%s", info.artifact, token);
+	json_object_set_new(reply, "kernel", json_string(url));
+	snprintf(url, sizeof(url), "/artifacts/%s/initrd?boot=%s", info.artifact, token);
+	json_object_set_new(reply, "initrd", json_string(url));
+	json_decref(body);
+	variant_free(v);
+	return http_send_json(r, MHD_HTTP_CREATED, reply);
+}
+
+enum MHD_Result http_boot_get(struct request *r, const char *token)
+{
+	json_t *j = boots_boot_json(r->tb->boots, token);
+
+	if (!j)
+		return http_send_error(r, MHD_HTTP_NOT_FOUND, "no such boot");
+	return http_send_json(r, MHD_HTTP_OK, j);
+}
+
+enum MHD_Result http_boot_report(struct request *r)
+{
+	const char *token = NULL, *machine = NULL;
+	char err[512];
+	json_error_t jerr;
+	json_t *report;
+	bool ok = false;
+	int rc;
+
+	report = json_loadb(r->body ? r->body : "", r->body_len, 0, &jerr);
+	if (!report)
+		return http_send_error(r, MHD_HTTP_BAD_REQUEST, "report is not JSON: %s", jerr.text);
+	rc = boots_validate_report(report, &token, &machine, &ok, err, sizeof(err));
+	if (rc) {
+		json_decref(report);
+		return http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
+	}
+	rc = boots_report(r->tb->boots, token, machine, ok, report);
+	log_info("report from %s (boot %s): %s", machine, token && *token ? token : "-", ok ? "ok" : "FAILED");
+	json_decref(report);
+	if (rc)
+		return http_send_error(r, MHD_HTTP_INSUFFICIENT_STORAGE, "report not stored: %s", strerror(-rc));
+	return http_send_json(r, MHD_HTTP_CREATED, json_pack("{s:b, s:b}", "stored", 1, "ok", ok));
+}
+
+enum MHD_Result http_boot_machines(struct request *r)
+{
+	json_t *out = boots_machines_json(r->tb->boots);
+
+	/* configured machines that never booted are listed too */
+	for (size_t i = 0; r->rt->machines && i < machines_count(r->rt->machines); i++) {
+		const struct machine *m = machines_at(r->rt->machines, i);
+
+		if (!json_object_get(out, m->name))
+			json_object_set_new(out, m->name, json_pack("{s:s, s:s, s:s, s:[]}", "machine", m->name,
+								     "mac", m->mac, "result", "never booted",
+								     "events"));
+	}
+	return http_send_json(r, MHD_HTTP_OK, out);
+}
+
+void http_boot_note_download(struct request *r, const char *name)
+{
+	const char *token = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "boot");
+
+	if (!token || strlen(token) != 32 || strspn(token, "0123456789abcdef") != 32)
+		return;
+	if (strcmp(name, "bzImage") == 0)
+		boots_event(r->tb->boots, token, "kernel sent");
+	else if (strcmp(name, "initrd") == 0)
+		boots_event(r->tb->boots, token, "initrd sent");
+}

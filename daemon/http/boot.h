@@ -1,0 +1,18 @@
+/* http_boot.h - the boot loop over HTTP: iPXE scripts, boots, reports, machine states. */
+#ifndef TINYBOOT_HTTP_BOOT_H
+#define TINYBOOT_HTTP_BOOT_H
+
+#include "http/http.h"
+
+#define HTTP_BOOT_REPORT_MAX (16 * 1024)
+
+enum MHD_Result http_boot_generic_script(struct request *r);   /* GET /boot.ipxe */
+enum MHD_Result http_boot_machine_script(struct request *r);   /* GET /ipxe?mac=&uuid= */
+enum MHD_Result http_boot_create(struct request *r);           /* POST /api/v1/boots */
+enum MHD_Result http_boot_get(struct request *r, const char *token); /* GET /api/v1/boots/T */
+enum MHD_Result http_boot_report(struct request *r);           /* POST /api/v1/reports */
+enum MHD_Result http_boot_machines(struct request *r);         /* GET /api/v1/machines */
+/* After a kernel or initrd was queued: note it against ?boot=TOKEN, if the request had one. */
+void http_boot_note_download(struct request *r, const char *name);
+
+#endif

@@ -1,0 +1,235 @@
+/* http_file.c - open relative to a directory fd, fstat, then answer with the file's own bytes. */
+#include "http/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/digest.h"
+#include "lib/etag.h"
+#include "http/httpdate.h"
+#include "lib/log.h"
+#include "http/range.h"
+
+static const struct {
+	const char *suffix;
+	const char *type;
+} http_file_types[] = {
+	{ ".json", "application/json" },
+	{ ".log", "text/plain; charset=utf-8" },
+	{ ".txt", "text/plain; charset=utf-8" },
+	{ ".ipxe", "text/plain; charset=utf-8" },
+	{ ".sh", "text/plain; charset=utf-8" },
+	{ ".conf", "text/plain; charset=utf-8" },
+	{ ".html", "text/html; charset=utf-8" },
+	{ ".gz", "application/gzip" }, /* never Content-Encoding: clients want the bytes as stored */
+	{ ".xz", "application/x-xz" },
+	{ ".cpio", "application/x-cpio" },
+	{ ".tar", "application/x-tar" },
+	{ ".iso", "application/x-iso9660-image" },
+};
+
+const char *http_file_content_type(const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < sizeof(http_file_types) / sizeof(http_file_types[0]); i++) {
+		size_t sl = strlen(http_file_types[i].suffix);
+
+		if (len > sl && strcasecmp(name + len - sl, http_file_types[i].suffix) == 0)
+			return http_file_types[i].type;
+	}
+	if (strcmp(name, "cmdline") == 0)
+		return "text/plain; charset=utf-8";
+	return "application/octet-stream";
+}
+
+/* If-None-Match uses the weak comparison (RFC 9110 13.1.2): W/ prefixes are ignored. */
+static bool http_file_etag_listed(const char *header, const char *etag)
+{
+	size_t elen = strlen(etag);
+	const char *p = header;
+
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return true;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (strncmp(p, etag, elen) == 0 && (p[elen] == '\0' || p[elen] == ',' ||
+						    p[elen] == ' ' || p[elen] == '\t'))
+			return true;
+		while (*p && *p != ',')
+			p++;
+	}
+	return false;
+}
+
+static void http_file_validators(struct MHD_Response *resp, const char *etag, const char *modified,
+				 enum http_file_policy policy)
+{
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, modified);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				policy == HTTP_FILE_IMMUTABLE ? "public, max-age=31536000, immutable"
+							      : "no-cache");
+}
+
+/* Does If-Range still name this representation? Only a strong ETag or an exact date counts. */
+static bool http_file_if_range_ok(const char *if_range, const char *etag, time_t mtime)
+{
+	time_t t;
+
+	if (!if_range)
+		return true;
+	if (if_range[0] == '"')
+		return strcmp(if_range, etag) == 0;
+	return httpdate_parse(if_range, &t) == 0 && t == mtime;
+}
+
+static enum MHD_Result http_file_answer(struct request *r, int fd, const struct stat *st,
+					const char *name, enum http_file_policy policy)
+{
+	struct MHD_Connection *c = r->conn;
+	const char *inm, *ims, *range_hdr, *if_range;
+	char etag[ETAG_LEN], modified[HTTPDATE_LEN], content_range[96];
+	uint64_t size = (uint64_t)st->st_size, start = 0, length = size;
+	struct MHD_Response *resp;
+	unsigned status = MHD_HTTP_OK;
+	enum range_result rr = RANGE_NONE;
+	time_t since;
+	int rc;
+
+	rc = etag_cache_get(r->tb->etags, fd, st, etag);
+	if (rc) {
+		errno = -rc;
+		log_warn("%s: hash %s", __func__, name);
+		close(fd);
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read file");
+	}
+	httpdate_format(st->st_mtim.tv_sec, modified);
+
+	inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	ims = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+	if ((inm && http_file_etag_listed(inm, etag)) ||
+	    (!inm && ims && httpdate_parse(ims, &since) == 0 && st->st_mtim.tv_sec <= since)) {
+		close(fd);
+		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		if (!resp)
+			return MHD_NO;
+		http_file_validators(resp, etag, modified, policy);
+		return http_send(r, MHD_HTTP_NOT_MODIFIED, resp);
+	}
+
+	range_hdr = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
+	if_range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_RANGE);
+	if (range_hdr && http_file_if_range_ok(if_range, etag, st->st_mtim.tv_sec))
+		rr = range_parse(range_hdr, size, &start, &length);
+	if (rr == RANGE_UNSATISFIABLE) {
+		static const char body[] = "416 Range Not Satisfiable\n";
+
+		close(fd);
+		resp = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+						       MHD_RESPMEM_PERSISTENT);
+		if (!resp)
+			return MHD_NO;
+		snprintf(content_range, sizeof(content_range), "bytes */%" PRIu64, size);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+		http_file_validators(resp, etag, modified, policy);
+		return http_send(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp);
+	}
+	if (rr == RANGE_OK) {
+		status = MHD_HTTP_PARTIAL_CONTENT;
+		snprintf(content_range, sizeof(content_range), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
+			 start, start + length - 1, size);
+	}
+
+	if (length == 0) {
+		close(fd);
+		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	} else {
+		/* MHD owns fd from here and sends it with sendfile(2). */
+		resp = MHD_create_response_from_fd_at_offset64(length, fd, start);
+		if (!resp)
+			close(fd);
+	}
+	if (!resp)
+		return MHD_NO;
+	if (status == MHD_HTTP_PARTIAL_CONTENT)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, http_file_content_type(name));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	http_file_validators(resp, etag, modified, policy);
+	return http_send(r, status, resp);
+}
+
+/* Open one name below dirfd without following links; only regular files are served. */
+static int http_file_open(int dirfd, const char *name, struct stat *st)
+{
+	int fd, rc;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		return -ENOENT;
+	}
+	return fd;
+}
+
+static enum MHD_Result http_file_open_failed(struct request *r, const char *name, int rc)
+{
+	switch (-rc) {
+	case ENOENT:
+	case ELOOP:   /* a symlink: never followed, never admitted to */
+	case ENOTDIR:
+		return http_send_error(r, MHD_HTTP_NOT_FOUND, "no such file '%s'", name);
+	case EACCES:
+	case EPERM:
+		return http_send_error(r, MHD_HTTP_FORBIDDEN, "'%s' is not readable", name);
+	default:
+		errno = -rc;
+		log_warn("%s: open %s", __func__, name);
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot open '%s'", name);
+	}
+}
+
+enum MHD_Result http_file_serve(struct request *r, int dirfd, const char *name,
+				enum http_file_policy policy)
+{
+	struct stat st;
+	int fd;
+
+	fd = http_file_open(dirfd, name, &st);
+	if (fd < 0)
+		return http_file_open_failed(r, name, fd);
+	return http_file_answer(r, fd, &st, name, policy);
+}
+
+enum MHD_Result http_file_serve_artifact(struct request *r, const char *hash, const char *name)
+{
+	enum MHD_Result ret;
+	int dirfd;
+
+	if (!digest_is_hex(hash))
+		return http_send_error(r, MHD_HTTP_NOT_FOUND, "no such artifact");
+	dirfd = openat(r->rt->artifacts_fd, hash, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dirfd < 0)
+		return http_send_error(r, MHD_HTTP_NOT_FOUND, "no such artifact");
+	ret = http_file_serve(r, dirfd, name, HTTP_FILE_IMMUTABLE);
+	close(dirfd);
+	return ret;
+}
