@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "build/build.h"
+#include "build/extract.h"
 #include "lib/etag.h"
 #include "lib/fsutil.h"
 #include "build/kconfig.h"
@@ -271,7 +272,7 @@ int bbuild_run(struct build_ctx *ctx)
 	if (rc)
 		return rc;
 	build_log(ctx, "# busybox toolchain: %.*s", (int)strlen(toolchain) - 1, toolchain);
-	rc = sources_extract(bs, ctx->o->state_dir, ctx->log_fd, src, sizeof(src), ctx->error,
+	rc = extract_source(bs, ctx->o->state_dir, ctx->log_fd, src, sizeof(src), ctx->error,
 			     sizeof(ctx->error));
 	if (rc)
 		return rc;

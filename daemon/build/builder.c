@@ -648,7 +648,7 @@ static void builder_clean_tmp(const char *state)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		log_info("removing leftover %s/%s", path, de->d_name);
-		sources_remove_tree(dirfd(d), de->d_name);
+		fsutil_remove_tree(dirfd(d), de->d_name);
 	}
 	closedir(d);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "build/build.h"
+#include "build/extract.h"
 #include "lib/fsutil.h"
 #include "build/kconfig.h"
 #include "lib/spawn.h"
@@ -335,7 +336,7 @@ int kbuild_run(struct build_ctx *ctx)
 	int rc, lockfd;
 
 	kbuild_step(ctx, "kernel source");
-	rc = sources_extract(ks, ctx->o->state_dir, ctx->log_fd, ctx->kernel_src,
+	rc = extract_source(ks, ctx->o->state_dir, ctx->log_fd, ctx->kernel_src,
 			     sizeof(ctx->kernel_src), ctx->error, sizeof(ctx->error));
 	if (rc)
 		return rc;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/conffile.h"
+
 enum option_type { OPT_STRING, OPT_UINT, OPT_SIZE, OPT_LEVEL, OPT_ACTION };
 
 struct option_def {
@@ -228,73 +230,32 @@ int options_parse_argv(struct options *o, int argc, char *const argv[], char *er
 	return 0;
 }
 
-static char *option_trim(char *s)
+/* One line of the file: options by their long names; command-line actions are not options here. */
+static int option_line(struct conffile *cf, char *line, void *arg)
 {
-	char *end;
+	const struct option_def *def = NULL;
+	char *name, *value, msg[512];
+	int rc;
 
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
+	rc = conffile_split(cf, line, &name, &value);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < OPTION_COUNT; i++)
+		if (strcmp(option_table[i].name, name) == 0)
+			def = &option_table[i];
+	if (!def || def->cli_only)
+		return conffile_unknown_key(cf, name);
+	rc = option_set(arg, def, value, msg, sizeof(msg));
+	if (rc == -ENOMEM)
+		return rc;
+	return rc ? conffile_error(cf, "%s", msg) : 0;
 }
 
 int options_load_file(struct options *o, const char *path, char *err, size_t errlen)
 {
-	char line[4096], msg[512];
-	unsigned lineno = 0;
-	FILE *f;
-	int rc = 0;
+	struct conffile cf = { .path = path, .err = err, .errlen = errlen };
 
-	f = fopen(path, "re");
-	if (!f) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return rc;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		const struct option_def *def = NULL;
-		char *name, *value, *eq;
-
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
-			rc = -EINVAL;
-			break;
-		}
-		name = option_trim(line);
-		if (*name == '\0' || *name == '#')
-			continue;
-		eq = strchr(name, '=');
-		if (!eq) {
-			snprintf(err, errlen, "%s:%u: expected 'name = value'", path, lineno);
-			rc = -EINVAL;
-			break;
-		}
-		*eq = '\0';
-		value = option_trim(eq + 1);
-		name = option_trim(name);
-		for (size_t i = 0; i < OPTION_COUNT; i++)
-			if (strcmp(option_table[i].name, name) == 0)
-				def = &option_table[i];
-		if (!def || def->cli_only) {
-			snprintf(err, errlen, "%s:%u: unknown option '%s'", path, lineno, name);
-			rc = -EINVAL;
-			break;
-		}
-		rc = option_set(o, def, value, msg, sizeof(msg));
-		if (rc) {
-			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
-			break;
-		}
-	}
-	if (!rc && ferror(f)) {
-		rc = -EIO;
-		snprintf(err, errlen, "%s: read error", path);
-	}
-	fclose(f);
-	return rc;
+	return conffile_read(&cf, option_line, o);
 }
 
 int options_load(struct options *o, int argc, char *const argv[], char *err, size_t errlen)

@@ -38,7 +38,7 @@ void options_init(struct options *o);
 void options_free(struct options *o);
 /* Parse argv (argv[0] skipped). Returns 0 or -EINVAL with err filled. */
 int options_parse_argv(struct options *o, int argc, char *const argv[], char *err, size_t errlen);
-/* Apply "name = value" lines; errors carry file:line. */
+/* Apply "name = value" lines (read by lib/conffile); errors carry file:line. */
 int options_load_file(struct options *o, const char *path, char *err, size_t errlen);
 /* The full sequence: defaults, config file named on the command line, then flags again so they win. */
 int options_load(struct options *o, int argc, char *const argv[], char *err, size_t errlen);

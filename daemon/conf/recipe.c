@@ -1,7 +1,6 @@
 /* recipe.c - parse and check image recipes; every name is looked up, never trusted. */
 #include "conf/recipe.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,36 +10,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/conffile.h"
+#include "lib/names.h"
+
 bool recipe_name_valid(const char *name)
 {
-	size_t n;
-
-	if (!name[0] || name[0] == '-')
-		return false;
-	for (n = 0; name[n]; n++) {
-		char c = name[n];
-
-		if (n >= RECIPE_NAME_MAX)
-			return false;
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
+	return name[0] != '-' && names_charset(name, RECIPE_NAME_MAX, NAMES_LOWER | NAMES_DIGIT, "_-");
 }
 
 bool recipe_cmdline_valid(const char *cmdline)
 {
-	size_t n;
-
-	for (n = 0; cmdline[n]; n++) {
-		char c = cmdline[n];
-
-		if (n >= 1024)
-			return false;
-		if (!(isalnum((unsigned char)c) || strchr(" ._,:=/+-@", c)))
-			return false;
-	}
-	return true;
+	return !cmdline[0] || names_charset(cmdline, RECIPE_CMDLINE_MAX, NAMES_ALNUM, " ._,:=/+-@");
 }
 
 void name_list_clear(struct name_list *l)
@@ -120,39 +100,6 @@ void recipe_free(struct recipe *r)
 	free(r);
 }
 
-static int recipe_read_file(const char *dir, const char *name, char **out)
-{
-	char path[4096];
-	struct stat st;
-	int fd, rc;
-	char *buf;
-
-	if (snprintf(path, sizeof(path), "%s/%s.image", dir, name) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > RECIPE_FILE_MAX) {
-		rc = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
-		close(fd);
-		return rc;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	rc = (int)read(fd, buf, (size_t)st.st_size);
-	close(fd);
-	if (rc != st.st_size) {
-		free(buf);
-		return -EIO;
-	}
-	buf[st.st_size] = '\0';
-	*out = buf;
-	return 0;
-}
-
 static bool recipe_exists(const char *dir, const char *sub, const char *name, const char *suffix,
 			  bool want_dir)
 {
@@ -206,155 +153,165 @@ static int recipe_set_string(char **slot, const char *value)
 	return 0;
 }
 
-static char *recipe_trim(char *s)
-{
-	char *end;
+struct recipe_parser {
+	struct recipe *r;
+	const char *kconfig_dir, *rootfs_dir;
+};
 
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
+static int recipe_names(struct conffile *cf, struct recipe_parser *p, const char *key,
+			char *value)
+{
+	struct recipe *r = p->r;
+	struct name_list *l = key[0] == 'o' ? &r->overlays :
+			      key[7] == 'f' ? &r->fragments : &r->patches;
+	char bad[64];
+	int rc;
+
+	rc = recipe_split_names(value, l, bad, sizeof(bad));
+	if (rc == -EINVAL)
+		return conffile_error(cf, "'%s' is not a valid name", bad);
+	for (size_t i = 0; !rc && i < l->n; i++) {
+		bool ok = l == &r->overlays ?
+			recipe_exists(p->rootfs_dir, "", l->v[i], "", true) :
+			l == &r->fragments ?
+			recipe_exists(p->kconfig_dir, "", l->v[i], ".config", false) :
+			recipe_exists(p->kconfig_dir, "/patches", l->v[i], ".patch", false);
+
+		if (!ok)
+			return conffile_error(cf, "%s '%s' does not exist",
+					      l == &r->overlays ? "overlay" :
+					      l == &r->fragments ? "fragment" : "patch", l->v[i]);
+	}
+	return rc;
 }
 
-#define RECIPE_FAIL(...)                                                       \
-	do {                                                                   \
-		snprintf(err, errlen, __VA_ARGS__);                            \
-		rc = -EINVAL;                                                  \
-		goto fail;                                                     \
-	} while (0)
-
-int recipe_load(const char *recipe_dir, const char *kconfig_dir, const char *rootfs_dir,
-		const char *name, struct recipe **out, char *err, size_t errlen)
+/* One "key = value" line of a recipe. */
+static int recipe_line(struct conffile *cf, char *line, void *arg)
 {
 	static const char *const arches[] = { "x86_64", "i386", NULL };
 	static const char *const kcomp[] = { "gzip", "xz", "lzma", "lzo", "lz4", "zstd", "bzip2", NULL };
 	static const char *const icomp[] = { "gzip", "xz", "none", NULL };
 	static const char *const libcs[] = { "musl", "glibc", NULL };
-	char file[RECIPE_NAME_MAX + 8], bad[64];
-	struct recipe *r = NULL;
-	char *copy = NULL, *line, *save = NULL;
-	unsigned lineno = 0;
+	struct recipe_parser *p = arg;
+	struct recipe *r = p->r;
+	char *key, *value;
 	int rc;
 
+	rc = conffile_split(cf, line, &key, &value);
+	if (rc)
+		return rc;
+	if (strcmp(key, "description") == 0)
+		return recipe_set_string(&r->description, value);
+	if (strcmp(key, "arch") == 0) {
+		if (!recipe_one_of(value, arches))
+			return conffile_error(cf, "arch '%s' is not x86_64 or i386", value);
+		return recipe_set_string(&r->arch, value);
+	}
+	if (strcmp(key, "kernel-source") == 0 || strcmp(key, "busybox-source") == 0) {
+		/* the spelling of a sources.conf section */
+		if (!names_charset(value, 64, NAMES_ALNUM, "._+-"))
+			return conffile_error(cf, "%s: invalid source name", key);
+		return recipe_set_string(key[0] == 'k' ? &r->kernel_source : &r->busybox_source, value);
+	}
+	if (strcmp(key, "kernel-compression") == 0) {
+		if (!recipe_one_of(value, kcomp))
+			return conffile_error(cf, "kernel-compression '%s' is not one of gzip, xz, lzma, lzo, lz4, zstd, bzip2",
+					      value);
+		return recipe_set_string(&r->kernel_compression, value);
+	}
+	if (strcmp(key, "initramfs-compression") == 0) {
+		if (!recipe_one_of(value, icomp))
+			return conffile_error(cf, "initramfs-compression '%s' is not gzip, xz or none",
+					      value);
+		return recipe_set_string(&r->initramfs_compression, value);
+	}
+	if (strcmp(key, "libc") == 0) {
+		if (!recipe_one_of(value, libcs))
+			return conffile_error(cf, "libc '%s' is not musl or glibc", value);
+		return recipe_set_string(&r->libc, value);
+	}
+	if (strcmp(key, "busybox-config") == 0) {
+		if (!recipe_name_valid(value))
+			return conffile_error(cf, "invalid busybox-config name");
+		if (!recipe_exists(p->rootfs_dir, "/busybox", value, ".config", false))
+			return conffile_error(cf, "no busybox config rootfs/busybox/%s.config", value);
+		return recipe_set_string(&r->busybox_config, value);
+	}
+	if (strcmp(key, "cmdline") == 0) {
+		if (!recipe_cmdline_valid(value))
+			return conffile_error(cf, "cmdline may only hold letters, digits, spaces and ._,:=/+-@");
+		return recipe_set_string(&r->cmdline, value);
+	}
+	if (strcmp(key, "kernel-fragments") == 0 || strcmp(key, "kernel-patches") == 0 ||
+	    strcmp(key, "overlays") == 0)
+		return recipe_names(cf, p, key, value);
+	return conffile_unknown_key(cf, key);
+}
+
+/* What a recipe must say, then the defaults for what it may leave out. */
+static int recipe_finish(struct conffile *cf, struct recipe *r)
+{
+	if (!r->arch || !r->kernel_source || !r->busybox_source || !r->busybox_config ||
+	    r->fragments.n == 0)
+		return conffile_error_at(cf, 0, "arch, kernel-source, kernel-fragments, busybox-source and busybox-config are required");
+	if ((!r->libc && recipe_set_string(&r->libc, "musl")) ||
+	    (!r->kernel_compression && recipe_set_string(&r->kernel_compression, "xz")) ||
+	    (!r->initramfs_compression && recipe_set_string(&r->initramfs_compression, "gzip")) ||
+	    (!r->cmdline && recipe_set_string(&r->cmdline, "console=ttyS0")))
+		return -ENOMEM;
+	return 0;
+}
+
+int recipe_load(const char *recipe_dir, const char *kconfig_dir, const char *rootfs_dir,
+		const char *name, struct recipe **out, char *err, size_t errlen)
+{
+	char file[RECIPE_NAME_MAX + 8], path[4096];
+	struct recipe_parser p = { .kconfig_dir = kconfig_dir, .rootfs_dir = rootfs_dir };
+	struct conffile cf = { .path = path, .name = file, .file_max = RECIPE_FILE_MAX,
+			       .nofollow = true, .err = err, .errlen = errlen };
+	char *copy = NULL;
+	size_t len;
+	int rc;
+
+	*out = NULL;
 	if (!recipe_name_valid(name)) {
 		snprintf(err, errlen, "'%s' is not a valid recipe name", name);
 		return -EINVAL;
 	}
 	snprintf(file, sizeof(file), "%s.image", name);
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	rc = recipe_read_file(recipe_dir, name, &r->text);
-	if (rc) {
-		snprintf(err, errlen, "%s: %s", file, rc == -ENOENT ? "no such recipe" : strerror(-rc));
-		goto fail;
+	if (snprintf(path, sizeof(path), "%s/%s", recipe_dir, file) >= (int)sizeof(path)) {
+		snprintf(err, errlen, "%s: %s", file, strerror(ENAMETOOLONG));
+		return -ENAMETOOLONG;
 	}
-	copy = strdup(r->text);
+	p.r = calloc(1, sizeof(*p.r));
+	if (!p.r)
+		return -ENOMEM;
+	snprintf(p.r->name, sizeof(p.r->name), "%s", name);
+	rc = conffile_load(&cf, &p.r->text, &len);
+	if (rc == -ENOENT)
+		snprintf(err, errlen, "%s: no such recipe", file);
+	if (rc)
+		goto fail;
+	/* the text as read is hashed into the build key: parse a copy */
+	copy = malloc(len + 1);
 	if (!copy) {
 		rc = -ENOMEM;
 		goto fail;
 	}
-	/* strsep keeps empty lines, so line numbers stay right */
-	save = copy;
-	while ((line = strsep(&save, "\n"))) {
-		char *key, *value, *eq;
-
-		lineno++;
-		key = recipe_trim(line);
-		if (!*key || *key == '#')
-			continue;
-		eq = strchr(key, '=');
-		if (!eq)
-			RECIPE_FAIL("%s:%u: expected 'key = value'", file, lineno);
-		*eq = '\0';
-		value = recipe_trim(eq + 1);
-		key = recipe_trim(key);
-		rc = 0;
-		if (strcmp(key, "description") == 0) {
-			rc = recipe_set_string(&r->description, value);
-		} else if (strcmp(key, "arch") == 0) {
-			if (!recipe_one_of(value, arches))
-				RECIPE_FAIL("%s:%u: arch '%s' is not x86_64 or i386", file, lineno, value);
-			rc = recipe_set_string(&r->arch, value);
-		} else if (strcmp(key, "kernel-source") == 0 || strcmp(key, "busybox-source") == 0) {
-			if (!*value || strlen(value) > 64 || strspn(value, "abcdefghijklmnopqrstuvwxyz"
-				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") != strlen(value))
-				RECIPE_FAIL("%s:%u: %s: invalid source name", file, lineno, key);
-			rc = recipe_set_string(key[0] == 'k' ? &r->kernel_source : &r->busybox_source, value);
-		} else if (strcmp(key, "kernel-compression") == 0) {
-			if (!recipe_one_of(value, kcomp))
-				RECIPE_FAIL("%s:%u: kernel-compression '%s' is not one of gzip, xz, lzma, lzo, lz4, zstd, bzip2",
-					    file, lineno, value);
-			rc = recipe_set_string(&r->kernel_compression, value);
-		} else if (strcmp(key, "initramfs-compression") == 0) {
-			if (!recipe_one_of(value, icomp))
-				RECIPE_FAIL("%s:%u: initramfs-compression '%s' is not gzip, xz or none",
-					    file, lineno, value);
-			rc = recipe_set_string(&r->initramfs_compression, value);
-		} else if (strcmp(key, "libc") == 0) {
-			if (!recipe_one_of(value, libcs))
-				RECIPE_FAIL("%s:%u: libc '%s' is not musl or glibc", file, lineno, value);
-			rc = recipe_set_string(&r->libc, value);
-		} else if (strcmp(key, "busybox-config") == 0) {
-			if (!recipe_name_valid(value))
-				RECIPE_FAIL("%s:%u: invalid busybox-config name", file, lineno);
-			if (!recipe_exists(rootfs_dir, "/busybox", value, ".config", false))
-				RECIPE_FAIL("%s:%u: no busybox config rootfs/busybox/%s.config", file, lineno, value);
-			rc = recipe_set_string(&r->busybox_config, value);
-		} else if (strcmp(key, "cmdline") == 0) {
-			if (!recipe_cmdline_valid(value))
-				RECIPE_FAIL("%s:%u: cmdline may only hold letters, digits, spaces and ._,:=/+-@",
-					    file, lineno);
-			rc = recipe_set_string(&r->cmdline, value);
-		} else if (strcmp(key, "kernel-fragments") == 0 || strcmp(key, "kernel-patches") == 0 ||
-			   strcmp(key, "overlays") == 0) {
-			struct name_list *l = key[0] == 'o' ? &r->overlays :
-					      key[7] == 'f' ? &r->fragments : &r->patches;
-
-			rc = recipe_split_names(value, l, bad, sizeof(bad));
-			if (rc == -EINVAL)
-				RECIPE_FAIL("%s:%u: '%s' is not a valid name", file, lineno, bad);
-			for (size_t i = 0; !rc && i < l->n; i++) {
-				bool ok = l == &r->overlays ?
-					recipe_exists(rootfs_dir, "", l->v[i], "", true) :
-					l == &r->fragments ?
-					recipe_exists(kconfig_dir, "", l->v[i], ".config", false) :
-					recipe_exists(kconfig_dir, "/patches", l->v[i], ".patch", false);
-
-				if (!ok)
-					RECIPE_FAIL("%s:%u: %s '%s' does not exist", file, lineno,
-						    l == &r->overlays ? "overlay" :
-						    l == &r->fragments ? "fragment" : "patch", l->v[i]);
-			}
-		} else {
-			RECIPE_FAIL("%s:%u: unknown key '%s'", file, lineno, key);
-		}
-		if (rc)
-			goto fail;
+	memcpy(copy, p.r->text, len + 1);
+	rc = conffile_parse(&cf, copy, len, recipe_line, &p);
+	if (rc == 0) {
+		rc = recipe_finish(&cf, p.r);
+		if (rc == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
 	}
-	if (!r->arch || !r->kernel_source || !r->busybox_source || !r->busybox_config ||
-	    r->fragments.n == 0)
-		RECIPE_FAIL("%s: arch, kernel-source, kernel-fragments, busybox-source and busybox-config are required",
-			    file);
-	if (!r->libc && recipe_set_string(&r->libc, "musl"))
-		goto nomem;
-	if (!r->kernel_compression && recipe_set_string(&r->kernel_compression, "xz"))
-		goto nomem;
-	if (!r->initramfs_compression && recipe_set_string(&r->initramfs_compression, "gzip"))
-		goto nomem;
-	if (!r->cmdline && recipe_set_string(&r->cmdline, "console=ttyS0"))
-		goto nomem;
+	if (rc)
+		goto fail;
 	free(copy);
-	*out = r;
+	*out = p.r;
 	return 0;
-nomem:
-	rc = -ENOMEM;
-	snprintf(err, errlen, "out of memory");
 fail:
 	free(copy);
-	recipe_free(r);
+	recipe_free(p.r);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #define RECIPE_NAME_MAX 32
 #define RECIPE_LIST_MAX 32
 #define RECIPE_FILE_MAX (64 * 1024)
+#define RECIPE_CMDLINE_MAX 1024
 
 struct name_list {
 	char *v[RECIPE_LIST_MAX];
@@ -36,7 +37,8 @@ bool recipe_name_valid(const char *name);
 /* Characters allowed on a kernel command line written by tinyboot (they also reach iPXE scripts). */
 bool recipe_cmdline_valid(const char *cmdline);
 /* Load and check recipe `name` from recipe_dir. Every name it mentions is checked against what
- * exists in kconfig_dir and rootfs_dir. Errors carry file:line. -ENOENT if there is no such recipe. */
+ * exists in kconfig_dir and rootfs_dir. Read through lib/conffile: errors carry NAME.image:line.
+ * -ENOENT if there is no such recipe, -EINVAL for a bad one. */
 int recipe_load(const char *recipe_dir, const char *kconfig_dir, const char *rootfs_dir,
 		const char *name, struct recipe **out, char *err, size_t errlen);
 void recipe_free(struct recipe *r);

@@ -4,18 +4,9 @@
 #include <errno.h>
 #include <string.h>
 
-#define URLNAME_POISON 0x7f
+#include "lib/names.h"
 
-static int urlname_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#define URLNAME_POISON 0x7f
 
 size_t urlname_unescape(char *s)
 {
@@ -24,8 +15,8 @@ size_t urlname_unescape(char *s)
 
 	while (*in) {
 		if (*in == '%') {
-			int hi = urlname_hexval(in[1]);
-			int lo = hi < 0 ? -1 : urlname_hexval(in[2]);
+			int hi = names_hexval(in[1]);
+			int lo = hi < 0 ? -1 : names_hexval(in[2]);
 
 			if (hi < 0 || lo < 0) {
 				*out++ = URLNAME_POISON;
@@ -46,20 +37,7 @@ size_t urlname_unescape(char *s)
 
 bool urlname_valid(const char *name)
 {
-	size_t n = 0;
-
-	if (name[0] == '.' || name[0] == '\0')
-		return false;
-	for (; name[n]; n++) {
-		char c = name[n];
-
-		if (n >= URLNAME_MAX)
-			return false;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-' || c == '+'))
-			return false;
-	}
-	return true;
+	return names_file_valid(name);
 }
 
 int urlname_split(char *path, char **parts, int max)

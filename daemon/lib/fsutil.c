@@ -1,6 +1,7 @@
 /* fsutil.c - the file-system steps every build and publish shares. */
 #include "lib/fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -191,4 +192,59 @@ int fsutil_copy_file(const char *src, const char *dst, mode_t mode)
 		rc = -errno;
 	close(in);
 	return rc;
+}
+
+/* Each level holds one fd, so refuse depths that would run out of them. */
+#define FSUTIL_TREE_DEPTH_MAX 256
+
+static int fsutil_remove_at(int at, const char *name, unsigned depth)
+{
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int fd, rc = 0;
+
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(at, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	if (depth >= FSUTIL_TREE_DEPTH_MAX)
+		return -ELOOP;
+	/* tar keeps a read-only directory read-only, and then its entries cannot be unlinked */
+	if ((st.st_mode & S_IRWXU) != S_IRWXU &&
+	    fchmodat(at, name, (st.st_mode & 07777) | S_IRWXU, 0) < 0)
+		return -errno;
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	for (;;) {
+		errno = 0;
+		e = readdir(d);
+		if (!e) {
+			rc = errno ? -errno : 0;
+			break;
+		}
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		rc = fsutil_remove_at(dirfd(d), e->d_name, depth + 1);
+		if (rc < 0)
+			break;
+	}
+	closedir(d);
+	if (rc == 0 && unlinkat(at, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		rc = -errno;
+	return rc;
+}
+
+int fsutil_remove_tree(int dirfd, const char *name)
+{
+	if (!name || !*name)
+		return -EINVAL;
+	return fsutil_remove_at(dirfd, name, 0);
 }

@@ -1,4 +1,4 @@
-/* fsutil.h - small file-system helpers: read with a cap, atomic publish, fsync, mkdir -p. */
+/* fsutil.h - small file-system helpers: read with a cap, atomic publish, fsync, mkdir -p, rm -r. */
 #ifndef TINYBOOT_FSUTIL_H
 #define TINYBOOT_FSUTIL_H
 
@@ -17,5 +17,9 @@ int fsutil_fsync_path(const char *path);
 int fsutil_fsync_parent(const char *path);
 /* snprintf into buf; -ENAMETOOLONG if it does not fit. */
 int fsutil_path(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Remove NAME (relative to DIRFD, or a path with AT_FDCWD) and, if it is a directory, all it
+ * holds; symlinks are removed, never followed. Read-only directories are made writable first.
+ * A NAME that does not exist is not an error. Returns 0 or -errno. */
+int fsutil_remove_tree(int dirfd, const char *name);
 
 #endif

@@ -32,7 +32,7 @@ test_check_reports_file_and_line() {
 	rc=0
 	out=$("$TINYBOOTD" -n -c "$T/bad2.conf" 2>&1) || rc=$?
 	expect_eq "$rc" 1 "exit code"
-	expect_eq "$out" "tinybootd: $T/bad2.conf:2: unknown option 'lisen'" output
+	expect_eq "$out" "tinybootd: $T/bad2.conf:2: unknown key 'lisen'" output
 }
 
 test_check_bad_listen_and_dirs() {

@@ -14,28 +14,23 @@
 #include <cmocka.h>
 
 #include "conf/machines.h"
+#include "testlib.h"
 
 /* Each test runs inside its own temporary directory, so error messages name "m.conf" exactly. */
 static int orig_dir = -1;
-static char tmp_dir[64];
 
 static int setup(void **state)
 {
-	(void)state;
-	strcpy(tmp_dir, "/tmp/test_machines.XXXXXX");
-	if (!mkdtemp(tmp_dir) || chdir(tmp_dir) < 0)
+	if (testlib_setup_tmpdir(state) || chdir(testlib_dir) < 0)
 		return -1;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	(void)state;
-	unlink("m.conf");
-	rmdir("sub");
 	if (fchdir(orig_dir) < 0)
 		return -1;
-	return rmdir(tmp_dir);
+	return testlib_teardown_tmpdir(state);
 }
 
 static void write_conf(const char *text)
@@ -165,7 +160,7 @@ static void test_example_file(void **state)
 	(void)state;
 	assert_int_equal(fchdir(orig_dir), 0);
 	rc = machines_load("etc/machines.conf", &m, err, sizeof(err));
-	assert_int_equal(chdir(tmp_dir), 0);
+	assert_int_equal(chdir(testlib_dir), 0);
 	if (rc == -ENOENT)
 		skip();   /* not run from the source tree */
 	if (rc != 0)
@@ -293,6 +288,7 @@ static void test_errors(void **state)
 		{ "default variant=a\n52:54:00:12:34:56 variant=a\x1b[2J\n",
 		  "m.conf:2: bad variant 'a?[2J': want 1-255 of [a-z0-9_+-]" },
 		{ "default variant=a\nde\0fault variant=b\n", "m.conf:2: NUL byte in line" },
+		{ "52:54:00:12:34:56 variant=a co\x01lor=red\n", "m.conf:1: unknown key 'co?lor'" },
 	};
 
 	(void)state;

@@ -11,15 +11,14 @@
 #include <cmocka.h>
 
 #include "conf/options.h"
+#include "testlib.h"
 
-static char *test_write_config(const char *text)
+/* tinybootd.conf in the test's directory, len bytes of text (0: strlen), its path returned. */
+static char *test_write_config(const char *text, size_t len)
 {
-	char *path = strdup("/tmp/tinyboot-options-XXXXXX");
-	int fd = mkstemp(path);
+	char *path = testlib_path("tinybootd.conf");
 
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
+	testlib_write_file(path, text, len ? len : strlen(text));
 	return path;
 }
 
@@ -39,9 +38,10 @@ static void test_defaults(void **state)
 
 static void test_flags_win_over_file(void **state)
 {
-	char *path = test_write_config("# comment\n\nlisten = 0.0.0.0:9000\n"
-				       "connection-timeout = 7\nconnection-memory = 128K\n"
-				       "log-level = debug\n");
+	char *path = test_write_config("# comment\n\n  listen = 0.0.0.0:9000\t\r\n"
+				       "   # indented comment\r\n"
+				       "connection-timeout=7\nconnection-memory = 128K\n"
+				       "log-level = debug", 0); /* no final newline */
 	char *argv[] = { "tinybootd", "--config", path, "-l", "127.0.0.1:0", NULL };
 	struct options o;
 	char err[256] = "";
@@ -53,37 +53,72 @@ static void test_flags_win_over_file(void **state)
 	assert_int_equal(o.connection_memory, 131072);
 	assert_int_equal(o.log_level, LOG_LEVEL_DEBUG);
 	options_free(&o);
-	unlink(path);
 	free(path);
 }
 
 static void test_file_errors(void **state)
 {
 	static const struct {
-		const char *text, *want;
+		const char *text;
+		size_t len; /* 0: strlen(text) */
+		const char *want; /* after "PATH" */
 	} v[] = {
-		{ "listen = x:1\nbogus = 1\n", ":2: unknown option 'bogus'" },
-		{ "connection-timeout = 0\n", ":1: connection-timeout: '0' is not a number in 1..86400" },
-		{ "connection-timeout = 5s\n", ":1: connection-timeout: '5s' is not a number" },
-		{ "\n\nthreads\n", ":3: expected 'name = value'" },
-		{ "log-level = loud\n", ":1: log-level: 'loud' is not one of" },
-		{ "check = 1\n", ":1: unknown option 'check'" },
-		{ "listen =\n", ":1: listen: empty value" },
+		{ "listen = x:1\nbogus = 1\n", 0, ":2: unknown key 'bogus'" },
+		{ "connection-timeout = 0\n", 0,
+		  ":1: connection-timeout: '0' is not a number in 1..86400" },
+		{ "connection-timeout = 5s\n", 0,
+		  ":1: connection-timeout: '5s' is not a number in 1..86400" },
+		{ "connection-memory = 5T\n", 0,
+		  ":1: connection-memory: '5T' is not a number in 8192..16777216 (K/M/G allowed)" },
+		{ "\n\nthreads\n", 0, ":3: expected 'key = value'" },
+		{ "= 5\n", 0, ":1: expected 'key = value'" },
+		{ "log-level = loud\n", 0, ":1: log-level: 'loud' is not one of error, warn, info, debug" },
+		{ "check = 1\n", 0, ":1: unknown key 'check'" },
+		{ "Listen = x:1\n", 0, ":1: unknown key 'Listen'" },
+		{ "listen =\n", 0, ":1: listen: empty value" },
+		{ "# x\nlisten = a\0b\n", 16, ":2: NUL byte in line" },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		char *path = test_write_config(v[i].text);
+		char *path = test_write_config(v[i].text, v[i].len);
+		char *want = testlib_asprintf("%s%s", path, v[i].want);
 		struct options o;
 		char err[512] = "";
 
 		options_init(&o);
-		assert_int_not_equal(options_load_file(&o, path, err, sizeof(err)), 0);
-		if (!strstr(err, v[i].want) || strncmp(err, path, strlen(path)) != 0)
-			fail_msg("'%s': got '%s', want '%s'", v[i].text, err, v[i].want);
+		assert_int_equal(options_load_file(&o, path, err, sizeof(err)), -EINVAL);
+		if (strcmp(err, want) != 0)
+			fail_msg("'%s': got '%s', want '%s'", v[i].text, err, want);
 		options_free(&o);
-		unlink(path);
+		free(want);
 		free(path);
 	}
+}
+
+static void test_file_long_line(void **state)
+{
+	char text[5000], err[512] = "", *path, *want;
+	struct options o;
+
+	(void)state;
+	/* 4096 bytes fit, 4097 do not */
+	memset(text, ' ', sizeof(text));
+	memcpy(text, "threads = 3", 11);
+	text[4096] = '\n';
+	path = test_write_config(text, 4097);
+	options_init(&o);
+	assert_int_equal(options_load_file(&o, path, err, sizeof(err)), 0);
+	assert_int_equal(o.threads, 3);
+	text[4096] = ' ';
+	text[4097] = '\n';
+	free(path);
+	path = test_write_config(text, 4098);
+	want = testlib_asprintf("%s:1: line longer than 4096 bytes", path);
+	assert_int_equal(options_load_file(&o, path, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, want);
+	options_free(&o);
+	free(want);
+	free(path);
 }
 
 static void test_argv_errors(void **state)
@@ -110,12 +145,15 @@ static void test_argv_errors(void **state)
 	options_free(&o);
 }
 
+#define T(f) cmocka_unit_test_setup_teardown(f, testlib_setup_tmpdir, testlib_teardown_tmpdir)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_flags_win_over_file),
-		cmocka_unit_test(test_file_errors),
+		T(test_flags_win_over_file),
+		T(test_file_errors),
+		T(test_file_long_line),
 		cmocka_unit_test(test_argv_errors),
 	};
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);

@@ -13,19 +13,22 @@
 
 #include "conf/recipe.h"
 #include "conf/variant.h"
+#include "testlib.h"
 
-static char top[64], recipes[128], kconfig[128], rootfs[128];
+static char recipes[4200], kconfig[4200], rootfs[4200];
+
+/* len bytes of text (0: strlen) into DIR/NAME */
+static void put_len(const char *dir, const char *name, const char *text, size_t len)
+{
+	char *path = testlib_asprintf("%s/%s", dir, name);
+
+	testlib_write_file(path, text, len ? len : strlen(text));
+	free(path);
+}
 
 static void put(const char *dir, const char *name, const char *text)
 {
-	char path[300];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	put_len(dir, name, text, 0);
 }
 
 static const char good[] =
@@ -39,24 +42,24 @@ static const char good[] =
 	"overlays = base\n"
 	"cmdline = console=ttyS0 panic=-1\n";
 
+/* A fresh tree per test: images/, kernel-config/ and rootfs/ with what good.image names. */
 static int setup(void **state)
 {
-	char path[200];
+	char path[4300];
 
-	(void)state;
-	strcpy(top, "/tmp/tinyboot-recipe-XXXXXX");
-	if (!mkdtemp(top))
+	if (testlib_setup_tmpdir(state))
 		return -1;
-	snprintf(recipes, sizeof(recipes), "%s/images", top);
-	snprintf(kconfig, sizeof(kconfig), "%s/kernel-config", top);
-	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", top);
-	mkdir(recipes, 0755);
-	mkdir(kconfig, 0755);
-	mkdir(rootfs, 0755);
+	snprintf(recipes, sizeof(recipes), "%s/images", testlib_dir);
+	snprintf(kconfig, sizeof(kconfig), "%s/kernel-config", testlib_dir);
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", testlib_dir);
+	if (mkdir(recipes, 0755) || mkdir(kconfig, 0755) || mkdir(rootfs, 0755))
+		return -1;
 	snprintf(path, sizeof(path), "%s/base", rootfs);
-	mkdir(path, 0755);
+	if (mkdir(path, 0755))
+		return -1;
 	snprintf(path, sizeof(path), "%s/busybox", rootfs);
-	mkdir(path, 0755);
+	if (mkdir(path, 0755))
+		return -1;
 	put(path, "minimal.config", "CONFIG_STATIC=y\n");
 	put(kconfig, "base.config", "CONFIG_PRINTK=y\n");
 	put(kconfig, "net.config", "CONFIG_NET=y\n");
@@ -64,15 +67,6 @@ static int setup(void **state)
 	put(kconfig, "virtio.config", "CONFIG_VIRTIO=y\n");
 	put(recipes, "good.image", good);
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 static void test_good_recipe(void **state)
@@ -93,35 +87,102 @@ static void test_good_recipe(void **state)
 	recipe_free(NULL);
 }
 
+/* Spaces around '=', CRLF line ends, a last line without '\n': the same recipe. */
+static void test_crlf_recipe(void **state)
+{
+	static const char text[] =
+		"# crlf.image\r\n"
+		"\r\n"
+		"  arch=x86_64 \r\n"
+		"kernel-source\t=\tlinux-6.1-debian\r\n"
+		"kernel-fragments = base   net\r\n"
+		"   # indented comment\r\n"
+		"busybox-source = busybox-1.35.0\r\n"
+		"busybox-config = minimal";
+	struct recipe *r = NULL;
+	char err[512] = "";
+
+	(void)state;
+	put(recipes, "crlf.image", text);
+	if (recipe_load(recipes, kconfig, rootfs, "crlf", &r, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(r->arch, "x86_64");
+	assert_string_equal(r->kernel_source, "linux-6.1-debian");
+	assert_int_equal(r->fragments.n, 2);
+	assert_string_equal(r->busybox_config, "minimal");
+	assert_string_equal(r->text, text); /* hashed into the build key as read */
+	recipe_free(r);
+}
+
 static void test_bad_recipes(void **state)
 {
 	static const struct {
 		const char *text, *err;
+		size_t len; /* 0: strlen(text) */
 	} v[] = {
-		{ "arch = x86_64\ncolour = blue\n", "bad.image:2: unknown key 'colour'" },
-		{ "\n\narch = sparc\n", "bad.image:3: arch 'sparc' is not x86_64 or i386" },
-		{ "kernel-fragments = base ../etc\n", "bad.image:1: '../etc' is not a valid name" },
-		{ "kernel-fragments = base missing\n", "bad.image:1: fragment 'missing' does not exist" },
-		{ "overlays = nothere\n", "bad.image:1: overlay 'nothere' does not exist" },
-		{ "cmdline = console=ttyS0 ${evil}\n", "bad.image:1: cmdline may only hold letters, digits, spaces and ._,:=/+-@" },
-		{ "cmdline = a\"b\n", "bad.image:1: cmdline may only hold letters, digits, spaces and ._,:=/+-@" },
-		{ "libc = bionic\n", "bad.image:1: libc 'bionic' is not musl or glibc" },
-		{ "just words\n", "bad.image:1: expected 'key = value'" },
-		{ "arch = x86_64\n", "bad.image: arch, kernel-source, kernel-fragments, busybox-source and busybox-config are required" },
-		{ "busybox-config = huge\n", "bad.image:1: no busybox config rootfs/busybox/huge.config" },
-		{ "kernel-source = a/b\n", "bad.image:1: kernel-source: invalid source name" },
+		{ "arch = x86_64\ncolour = blue\n", "bad.image:2: unknown key 'colour'", 0 },
+		{ "arch = x86_64\nColour\t= blue\n", "bad.image:2: unknown key 'Colour'", 0 },
+		/* a NUL byte used to end the recipe there, silently */
+		{ "arch = x86_64\nkernel-source = a\0b\n", "bad.image:2: NUL byte in line", 34 },
+		{ "# c\0\n", "bad.image:1: NUL byte in line", 5 },
+		{ "= x86_64\n", "bad.image:1: expected 'key = value'", 0 },
+		{ "\n\narch = sparc\n", "bad.image:3: arch 'sparc' is not x86_64 or i386", 0 },
+		{ "kernel-fragments = base ../etc\n", "bad.image:1: '../etc' is not a valid name", 0 },
+		{ "kernel-fragments = base missing\n", "bad.image:1: fragment 'missing' does not exist", 0 },
+		{ "overlays = nothere\n", "bad.image:1: overlay 'nothere' does not exist", 0 },
+		{ "cmdline = console=ttyS0 ${evil}\n", "bad.image:1: cmdline may only hold letters, digits, spaces and ._,:=/+-@", 0 },
+		{ "cmdline = a\"b\n", "bad.image:1: cmdline may only hold letters, digits, spaces and ._,:=/+-@", 0 },
+		{ "libc = bionic\n", "bad.image:1: libc 'bionic' is not musl or glibc", 0 },
+		{ "just words\n", "bad.image:1: expected 'key = value'", 0 },
+		{ "arch = x86_64\n", "bad.image: arch, kernel-source, kernel-fragments, busybox-source and busybox-config are required", 0 },
+		{ "busybox-config = huge\n", "bad.image:1: no busybox config rootfs/busybox/huge.config", 0 },
+		{ "kernel-source = a/b\n", "bad.image:1: kernel-source: invalid source name", 0 },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		struct recipe *r = NULL;
 		char err[512] = "";
 
-		put(recipes, "bad.image", v[i].text);
-		assert_int_not_equal(recipe_load(recipes, kconfig, rootfs, "bad", &r, err, sizeof(err)), 0);
+		put_len(recipes, "bad.image", v[i].text, v[i].len);
+		assert_int_equal(recipe_load(recipes, kconfig, rootfs, "bad", &r, err, sizeof(err)), -EINVAL);
 		if (strcmp(err, v[i].err) != 0)
 			fail_msg("'%s': got '%s', want '%s'", v[i].text, err, v[i].err);
 		assert_null(r);
 	}
+}
+
+/* The file itself: missing, not a regular file, too big, a symlink. */
+static void test_recipe_files(void **state)
+{
+	struct recipe *r = NULL;
+	char err[512] = "", *big, *path, *target;
+
+	(void)state;
+	assert_int_equal(recipe_load(recipes, kconfig, rootfs, "nope", &r, err, sizeof(err)), -ENOENT);
+	assert_string_equal(err, "nope.image: no such recipe");
+	path = testlib_asprintf("%s/dir.image", recipes);
+	assert_int_equal(mkdir(path, 0755), 0);
+	free(path);
+	assert_int_equal(recipe_load(recipes, kconfig, rootfs, "dir", &r, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "dir.image: not a regular file");
+	big = calloc(1, RECIPE_FILE_MAX + 2);
+	assert_non_null(big);
+	memset(big, '#', RECIPE_FILE_MAX + 1);
+	put(recipes, "big.image", big);
+	free(big);
+	assert_int_equal(recipe_load(recipes, kconfig, rootfs, "big", &r, err, sizeof(err)), -EFBIG);
+	assert_string_equal(err, "big.image: larger than 65536 bytes");
+	/* recipes are never followed through a symlink */
+	path = testlib_asprintf("%s/link.image", recipes);
+	target = testlib_asprintf("%s/good.image", recipes);
+	assert_int_equal(symlink(target, path), 0);
+	free(path);
+	free(target);
+	assert_int_equal(recipe_load(recipes, kconfig, rootfs, "link", &r, err, sizeof(err)), -ELOOP);
+	assert_string_equal(err, "link.image: Too many levels of symbolic links");
+	assert_int_equal(recipe_load(recipes, kconfig, rootfs, "Bad", &r, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "'Bad' is not a valid recipe name");
+	assert_null(r);
 }
 
 static void test_variants(void **state)
@@ -154,7 +215,7 @@ static void test_variants(void **state)
 	o.recipe_dir = strdup(recipes);
 	o.kconfig_dir = strdup(kconfig);
 	o.rootfs_dir = strdup(rootfs);
-	put(recipes, "bad.image", "arch = x86_64\n"); /* left by test_bad_recipes: a broken recipe is listed too */
+	put(recipes, "bad.image", "arch = x86_64\n"); /* a broken recipe is listed too */
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		struct variant *var = NULL;
 		char err[512] = "";
@@ -171,12 +232,16 @@ static void test_variants(void **state)
 	options_free(&o);
 }
 
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, testlib_teardown_tmpdir)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_recipe),
-		cmocka_unit_test(test_bad_recipes),
-		cmocka_unit_test(test_variants),
+		T(test_good_recipe),
+		T(test_crlf_recipe),
+		T(test_bad_recipes),
+		T(test_recipe_files),
+		T(test_variants),
 	};
-	return cmocka_run_group_tests_name("recipe", tests, setup, teardown);
+	return cmocka_run_group_tests_name("recipe", tests, NULL, NULL);
 }

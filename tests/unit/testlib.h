@@ -1,9 +1,12 @@
-/* testlib.h - fixtures shared by the unit tests: a temp directory per test, files in it. */
+/* testlib.h - fixtures shared by the unit tests: a temp dir per test, files, a tarball, an HTTP server. */
 #ifndef TINYBOOT_TESTLIB_H
 #define TINYBOOT_TESTLIB_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "conf/sources.h"
 
 /* The current test's directory (set by testlib_setup_tmpdir, removed by testlib_teardown_tmpdir). */
 extern char testlib_dir[];
@@ -22,5 +25,52 @@ char *testlib_read_file(const char *path, size_t *len);
 bool testlib_exists(const char *path);
 /* Remove a tree (no shell); 0 or -errno. */
 int testlib_rmtree(const char *path);
+/* Entries in a directory besides . and .. (each named on stderr); a failure fails the test. */
+int testlib_dir_count(const char *path);
+/* How often needle occurs in the file (0 if it cannot be read). */
+int testlib_file_count(const char *path, const char *needle);
+
+/* ---- a small source tarball, and a STATE_DIR to fetch and extract it into ---- */
+
+#define TESTLIB_PKG_HELLO "hello, tinyboot\n"
+#define TESTLIB_PKG_DEEP_LEN 4096
+
+struct testlib_pkg {
+	char *tarball;    /* DIR/origin/pkg.tar.gz: pkg-1.0/hello.txt, pkg-1.0/sub/deep.bin */
+	char *url;        /* file:// URL of it */
+	char sha256[65];
+	size_t len;       /* over 2 KiB: deep.bin does not compress */
+	unsigned char deep[TESTLIB_PKG_DEEP_LEN];
+	char *state;      /* DIR/state, not created: the STATE_DIR under test */
+	char *log_path;   /* DIR/build.log, open for appending in log_fd */
+	int log_fd;
+	struct source src; /* [pkg], as testlib_pkg_source() last set it */
+	char *urls[2];
+};
+
+/* Build all of it below testlib_dir (tar -czf). */
+void testlib_pkg_make(struct testlib_pkg *pkg);
+void testlib_pkg_free(struct testlib_pkg *pkg);
+/* Set pkg->src to [pkg] with one or two urls (url2 NULL: one); size_max 0 is sources.conf's
+ * default. Returns &pkg->src. */
+const struct source *testlib_pkg_source(struct testlib_pkg *pkg, const char *sha, uint64_t size_max,
+					const char *url1, const char *url2, const char *strip);
+/* "STATE/rel" in a new string. */
+char *testlib_pkg_path(const struct testlib_pkg *pkg, const char *rel);
+/* How often needle occurs in the build log. */
+int testlib_pkg_log_count(const struct testlib_pkg *pkg, const char *needle);
+
+/* ---- a one-request-at-a-time HTTP server on 127.0.0.1 ---- */
+
+/* Answer one GET of path on fd with a whole response; the server closes the connection after. */
+typedef void testlib_http_fn(int fd, const char *path, void *arg);
+struct testlib_http;
+
+struct testlib_http *testlib_http_start(testlib_http_fn *fn, void *arg);
+void testlib_http_stop(struct testlib_http *h); /* NULL-tolerant */
+/* "http://127.0.0.1:PORT" + path, in a new string. */
+char *testlib_http_url(const struct testlib_http *h, const char *path);
+/* Send all of data (a peer that hangs up ends it quietly). */
+void testlib_http_send(int fd, const void *data, size_t len);
 
 #endif

@@ -1,0 +1,73 @@
+/* fetch.h - fetch a source tarball named by sources.conf, verify its sha256, keep it under STATE. */
+#ifndef TINYBOOT_FETCH_H
+#define TINYBOOT_FETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf/sources.h"
+
+/*
+ * fetch_source() and extract_source() use libcurl: the daemon's main calls
+ * curl_global_init(CURL_GLOBAL_ALL) once before any thread starts (libcurl requires that); tests
+ * must do the same.
+ *
+ * Both are safe to call from several threads, and from several daemons sharing STATE_DIR, for
+ * the same source at once: each holds an flock on STATE_DIR/sources/<name>.lock while it works,
+ * so the second caller waits and then finds the work done.
+ *
+ * Progress and per-URL failures go to log_fd as text lines (-1: nowhere); the returned error
+ * is also in err (one sentence starting with the source name); nothing goes to the daemon log
+ * but a line on each completed download or extraction.
+ */
+
+/*
+ * Make sure STATE_DIR/sources/<name>.tar.<ext> (ext from the URLs: xz, bz2 or gz) holds the
+ * bytes named by sha256. A present file with the right hash is used as is (no network).
+ * Otherwise each URL is tried in order into a temp file under STATE_DIR/tmp, capped at size_max,
+ * hashed, fsynced and renamed into place (directories are created as needed).
+ * Returns 0 with the tarball's path in path_out, or:
+ *   -EBADMSG  a download's sha256 did not match (reported in preference to later URLs' errors;
+ *             the bad bytes are deleted)
+ *   -EFBIG    a download (or its Content-Length) exceeded size_max
+ *   -ENOENT, -ETIMEDOUT, -ECONNREFUSED, -EIO ...  the last URL's transfer failed
+ *   -ENAMETOOLONG  pathlen too small for the path
+ *   -EINVAL   the source is not complete (callers may build one by hand)
+ */
+int fetch_source(const struct source *s, const char *state_dir, int log_fd,
+		 char *path_out, size_t pathlen, char *err, size_t errlen);
+
+/* ---- shared with extract.c: one fetch_source or extract_source call ---- */
+
+#define FETCH_FILE_MAX (SOURCES_NAME_MAX + 16) /* NAME.tar.EXT */
+
+struct fetch_op {
+	const struct source *s;
+	const char *state_dir;
+	const char *ext;        /* "xz", "bz2" or "gz" */
+	int log_fd;
+	char *err;
+	size_t errlen;
+	int state_fd, sources_fd, tmp_fd, src_fd; /* STATE_DIR and its subdirectories */
+};
+
+/* Check the source and open STATE_DIR's sources/ and tmp/ (and src/ with want_src). */
+int fetch_op_open(struct fetch_op *op, const struct source *s, const char *state_dir,
+		  int log_fd, char *err, size_t errlen, bool want_src);
+void fetch_op_close(struct fetch_op *op);
+/* flock STATE_DIR/sources/<name>.lock; *lock_fd is closed by the caller to let go. */
+int fetch_lock(struct fetch_op *op, int *lock_fd);
+/* fetch_source's work, under the lock; path_out (NULL: not wanted) was checked by fetch_out_path. */
+int fetch_locked(struct fetch_op *op, char *path_out, size_t pathlen);
+/* The tarball's name in sources/: NAME.tar.EXT */
+void fetch_file_name(const struct fetch_op *op, char file[FETCH_FILE_MAX]);
+/* "STATE_DIR/SUB/FILE" into out (NULL: nothing); -ENAMETOOLONG, reported, if it does not fit. */
+int fetch_out_path(struct fetch_op *op, char *out, size_t len, const char *sub, const char *file);
+/* Create a fresh PREFIX.<random> in AT: a file opened into *fd, or with fd NULL a directory. */
+int fetch_mktemp(int at, const char *prefix, char *name, size_t len, int *fd);
+/* Fill err with "NAME: message", copy it to the log and return rc. */
+int fetch_fail(struct fetch_op *op, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* One line to log_fd (-1: nowhere), written at once so it stays whole beside tar's output. */
+void fetch_log(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
