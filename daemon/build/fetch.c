@@ -1,4 +1,4 @@
-/* fetch.c - fetch a source tarball named by sources.conf, verify its sha256, keep it under STATE. */
+/* fetch.c - fetch a source tarball named in sources.conf, check its sha256, keep it in STATE. */
 #include "build/fetch.h"
 
 #include <curl/curl.h>
@@ -113,8 +113,8 @@ int fetch_op_open(struct fetch_op *op, const struct source *s, const char *state
 	int rc;
 
 	*op = (struct fetch_op){ .s = s, .state_dir = state_dir, .log_fd = log_fd, .err = err,
-				   .errlen = errlen, .state_fd = -1, .sources_fd = -1, .tmp_fd = -1,
-				   .src_fd = -1 };
+				 .errlen = errlen, .state_fd = -1, .sources_fd = -1, .tmp_fd = -1,
+				 .src_fd = -1 };
 	if (err && errlen)
 		err[0] = '\0';
 	if (!s || !s->name || !sources_name_valid(s->name)) {

@@ -1,4 +1,4 @@
-/* fetch.h - fetch a source tarball named by sources.conf, verify its sha256, keep it under STATE. */
+/* fetch.h - fetch a source tarball named in sources.conf, check its sha256, keep it in STATE. */
 #ifndef TINYBOOT_FETCH_H
 #define TINYBOOT_FETCH_H
 
@@ -57,7 +57,7 @@ int fetch_op_open(struct fetch_op *op, const struct source *s, const char *state
 void fetch_op_close(struct fetch_op *op);
 /* flock STATE_DIR/sources/<name>.lock; *lock_fd is closed by the caller to let go. */
 int fetch_lock(struct fetch_op *op, int *lock_fd);
-/* fetch_source's work, under the lock; path_out (NULL: not wanted) was checked by fetch_out_path. */
+/* fetch_source's work, under the lock; path_out (NULL: not wanted) passed fetch_out_path. */
 int fetch_locked(struct fetch_op *op, char *path_out, size_t pathlen);
 /* The tarball's name in sources/: NAME.tar.EXT */
 void fetch_file_name(const struct fetch_op *op, char file[FETCH_FILE_MAX]);
@@ -66,7 +66,8 @@ int fetch_out_path(struct fetch_op *op, char *out, size_t len, const char *sub, 
 /* Create a fresh PREFIX.<random> in AT: a file opened into *fd, or with fd NULL a directory. */
 int fetch_mktemp(int at, const char *prefix, char *name, size_t len, int *fd);
 /* Fill err with "NAME: message", copy it to the log and return rc. */
-int fetch_fail(struct fetch_op *op, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int fetch_fail(struct fetch_op *op, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* One line to log_fd (-1: nowhere), written at once so it stays whole beside tar's output. */
 void fetch_log(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -1,4 +1,4 @@
-/* sources.h - etc/sources.conf: checksummed source tarballs (build/fetch and build/extract get them). */
+/* sources.h - etc/sources.conf: checksummed source tarballs, for build/fetch and build/extract. */
 #ifndef TINYBOOT_SOURCES_H
 #define TINYBOOT_SOURCES_H
 
@@ -8,7 +8,7 @@
 
 #define SOURCES_NAME_MAX     64                /* section names: [A-Za-z0-9._+-]{1,64}, not . or .. */
 #define SOURCES_URLS_MAX     16                /* url lines per section */
-#define SOURCES_LINE_MAX     4096              /* bytes per line of sources.conf */
+#define SOURCES_LINE_MAX     4096              /* bytes of a line of sources.conf, without its \n */
 #define SOURCES_SIZE_MAX_DEFAULT (1ull << 30)  /* size-max when a section gives none */
 
 struct source {

@@ -44,8 +44,9 @@ typedef int conffile_fn(struct conffile *cf, char *line, void *arg);
  * -EINVAL not a regular file, -EFBIG over file_max, -ENOMEM, -EIO.
  */
 int conffile_load(struct conffile *cf, char **text, size_t *len);
-/* Hand text's lines to fn, in order, numbered; text is changed in place. A line over line_max
- * or holding a NUL byte ends it with -EINVAL before fn sees it. */
+/* Hand text's lines to fn, in order, numbered; text (len bytes and one more, writable, as
+ * conffile_load gives it) is changed in place. A line over line_max or holding a NUL byte ends it
+ * with -EINVAL before fn sees it. */
 int conffile_parse(struct conffile *cf, char *text, size_t len, conffile_fn *fn, void *arg);
 /* conffile_load, then conffile_parse. */
 int conffile_read(struct conffile *cf, conffile_fn *fn, void *arg);

@@ -1,4 +1,4 @@
-/* testlib.h - fixtures shared by the unit tests: a temp dir per test, files, a tarball, an HTTP server. */
+/* testlib.h - unit test fixtures: a temp dir per test, files, a source tarball, an HTTP server. */
 #ifndef TINYBOOT_TESTLIB_H
 #define TINYBOOT_TESTLIB_H
 
@@ -30,7 +30,7 @@ int testlib_dir_count(const char *path);
 /* How often needle occurs in the file (0 if it cannot be read). */
 int testlib_file_count(const char *path, const char *needle);
 
-/* ---- a small source tarball, and a STATE_DIR to fetch and extract it into ---- */
+/* ---- a small source tarball, and a STATE_DIR to fetch and extract it in ---- */
 
 #define TESTLIB_PKG_HELLO "hello, tinyboot\n"
 #define TESTLIB_PKG_DEEP_LEN 4096
