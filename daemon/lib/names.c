@@ -44,6 +44,14 @@ bool names_hex(const char *s, size_t len)
 	return s[len] == '\0';
 }
 
+bool names_hex_lower(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (names_hexval(s[i]) < 0 || (s[i] >= 'A' && s[i] <= 'F'))
+			return false;
+	return s[len] == '\0';
+}
+
 char names_lower(char c)
 {
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;

@@ -21,6 +21,8 @@ bool names_charset(const char *s, size_t max, unsigned classes, const char *extr
 int names_hexval(char c);
 /* s is exactly len hex digits, either case, and ends there. */
 bool names_hex(const char *s, size_t len);
+/* The same in lowercase only: the spelling of digests and boot tokens that tinyboot writes. */
+bool names_hex_lower(const char *s, size_t len);
 /* ASCII lowercase of c; other bytes unchanged. */
 char names_lower(char c);
 /* Cut ASCII white space (" \t\n\v\f\r") from both ends, in place; returns the first kept byte. */

@@ -79,6 +79,11 @@ static void test_hex(void **state)
 			fail_msg("names_hex('%s', %zu) is not %d", v[i].s, v[i].len, v[i].ok);
 	}
 	assert_true(names_hex("4d415b3d364834fd818270e88813e90323bbfce4f519a0e6bd4940ddcd7df693", 64));
+	assert_true(names_hex_lower("0123456789abcdef", 16));
+	assert_false(names_hex_lower("0123456789abcdeF", 16));
+	assert_false(names_hex_lower("0123456789abcdef0", 16));
+	assert_false(names_hex_lower("0123456789abcde", 16));
+	assert_false(names_hex_lower("0123456789abcdeg", 16));
 	assert_int_equal(names_lower('A'), 'a');
 	assert_int_equal(names_lower('Z'), 'z');
 	assert_int_equal(names_lower('a'), 'a');
