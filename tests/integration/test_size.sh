@@ -236,7 +236,7 @@ test_08_glibc_recipe_still_builds() {
 	file "$bb" | grep -q 'ELF 32-bit LSB executable, Intel 80386.*statically linked' ||
 		fail "busybox: $(file "$bb")"
 	out=$("$bb" echo glibc busybox runs 2>&1) || rc=$?
-	# 126: a host kernel without IA32 emulation cannot execute it (build-notes), which is no failure
+	# 126: a host kernel without IA32 emulation cannot execute it (rootfs/busybox/README.md), which is no failure
 	[[ $rc -eq 126 ]] || expect_eq "$out" "glibc busybox runs" "running it (exit $rc)"
 	# glibc's static busybox is several times musl's (README, "Sizes")
 	musl_bb=$(jq .sizes.busybox "$T/musl-net32.json" 2>/dev/null || echo 0)
