@@ -101,9 +101,15 @@ ln -s busybox-report "$ref/bin/wget"
 cp "$state/artifacts/$artifact/bzImage" "$work/tb.bzImage"
 cp "$state/artifacts/$artifact/initrd" "$work/tb.initrd"
 
+# boot_reported TOKEN: the boot has its guest's report (the boot's JSON left in b)
+boot_reported() {
+	b=$(curl -s "$url/api/v1/boots/$1")
+	[[ $(jq -r '.report != null' <<<"$b") == true ]]
+}
+
 # boot_once KERNEL INITRD NIC: prints "wall_seconds guest_uptime_at_report"
 boot_once() {
-	local kernel=$1 initrd=$2 nic=$3 reply token cmdline t0 t1 qpid b
+	local kernel=$1 initrd=$2 nic=$3 reply token cmdline t0 t1='' qpid b
 	# the same device line `tinyboot boot` uses: no emulated autonegotiation delay on e1000
 	[[ $nic == e1000 ]] && nic=e1000,autonegotiation=off
 	reply=$(curl -s -d "{\"mac\": \"52:54:00:00:10:01\", \"server\": \"http://10.0.2.2:$port\", \"poweroff\": true}" "$url/api/v1/boots")
@@ -115,17 +121,10 @@ boot_once() {
 		-netdev user,id=n0 -device "$nic,netdev=n0,mac=52:54:00:00:10:01,romfile=" &
 	qpid=$!
 	pids+=($qpid)
-	for _ in $(seq 1200); do
-		b=$(curl -s "$url/api/v1/boots/$token")
-		if [[ $(jq -r '.report != null' <<<"$b") == true ]]; then
-			t1=$(date +%s.%N)
-			break
-		fi
-		sleep 0.05
-	done
+	wait_until 90 boot_reported "$token" && t1=$(date +%s.%N)
 	kill "$qpid" 2>/dev/null || true
 	wait "$qpid" 2>/dev/null || true
-	[[ -n ${t1:-} && $(jq -r .result <<<"$b") == ok ]] || { echo "no ok report: $(tail -5 "$work/console")" >&2; echo "nan nan"; return; }
+	[[ -n $t1 && $(jq -r .result <<<"$b") == ok ]] || { echo "no ok report: $(tail -5 "$work/console")" >&2; echo "nan nan"; return; }
 	echo "$(echo "$t1 - $t0" | bc) $(jq -r .report.uptime.report <<<"$b")"
 }
 

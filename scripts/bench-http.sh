@@ -8,10 +8,12 @@ duration=${BENCH_DURATION:-10s}
 threads=${BENCH_THREADS:-2}
 connections=${BENCH_CONNECTIONS:-64}
 work=$(mktemp -d /tmp/tinyboot-bench.XXXXXX)
+source "$here/scripts/bench-lib.sh"
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	bench_daemon_stop
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -56,16 +58,10 @@ CONF
 /usr/sbin/nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 pids+=($!)
 
-"$here/build/tinybootd" --listen 127.0.0.1:0 --state "$work/state" --payloads "$work/files" \
-	--log-level warn > "$work/tinybootd.out" &
-pids+=($!)
-
-for _ in $(seq 100); do
-	grep -q listening "$work/tinybootd.out" 2>/dev/null && curl -fs -o /dev/null "http://127.0.0.1:$nginx_port/payloads/file-1m.bin" && break
-	sleep 0.1
-done
-tb_addr=$(sed -n 's|.*listening on http://\(.*\)/$|\1|p' "$work/tinybootd.out")
-[[ -n $tb_addr ]] || { echo "bench-http: tinybootd did not start" >&2; exit 1; }
+bench_daemon_start --state "$work/state" --payloads "$work/files"
+tb_addr=$bench_addr
+wait_until 10 curl -fs -o /dev/null "http://127.0.0.1:$nginx_port/payloads/file-1m.bin" ||
+	{ echo "bench-http: nginx did not start: $(tail -3 "$work/nginx/error.log" 2>/dev/null)" >&2; exit 1; }
 
 # wrk prints "Requests/sec: N" and "Transfer/sec: N{KB,MB,GB}".
 run_wrk() {

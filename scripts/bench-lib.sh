@@ -1,24 +1,29 @@
-# bench-lib.sh - sourced by the benchmarks: one way to start and stop a tinybootd.
-# Needs $here (the repository), $work (a scratch directory) and $state (the daemon's state
-# directory); sets bench_url and bench_pid.
+# bench-lib.sh - sourced by the benchmarks: their daemon, started and stopped through
+# scripts/daemon-lib.sh (as the tests and `make run` do), and a build through it.
+# Needs $here (the repository), $work (a scratch directory) and, for bench_build, $state (the
+# daemon's state directory); sets bench_pid, bench_url and bench_addr.
+source "$here/scripts/daemon-lib.sh"
 
 bench_pid=
 bench_url=
+bench_addr=
 
-# bench_daemon_start ARGS...: start tinybootd on a free loopback port, wait until it listens
+# bench_daemon_start ARGS...: start tinybootd on a free loopback port, wait until it listens;
+# exits the benchmark when it does not start
 bench_daemon_start() {
-	"$here/build/tinybootd" --listen 127.0.0.1:0 --log-level warn "$@" > "$work/daemon.out" 2> "$work/daemon.log" &
-	bench_pid=$!
-	for _ in $(seq 100); do grep -q listening "$work/daemon.out" && break; sleep 0.1; done
-	bench_url=$(sed -n 's|.*listening on \(http://.*\)/$|\1|p' "$work/daemon.out")
-	[[ -n $bench_url ]] || { echo "bench: tinybootd did not start: $(tail -3 "$work/daemon.log")" >&2; exit 1; }
+	if ! daemon_start "$here/build/tinybootd" "$work/daemon.out" "$work/daemon.log" --log-level warn "$@"; then
+		echo "bench: tinybootd did not start: $(tail -3 "$work/daemon.log")" >&2
+		exit 1
+	fi
+	bench_pid=$DAEMON_PID
+	bench_url=$DAEMON_URL
+	bench_addr=$DAEMON_ADDR
 }
 
 # bench_daemon_stop: SIGTERM and wait (a no-op when none runs)
 bench_daemon_stop() {
 	[[ -n $bench_pid ]] || return 0
-	kill "$bench_pid" 2>/dev/null || true
-	wait "$bench_pid" 2>/dev/null || true
+	daemon_stop "$bench_pid" || true
 	bench_pid=
 }
 

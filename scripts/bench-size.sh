@@ -35,7 +35,7 @@ for r in "$here"/images/*.image; do
 	bench_daemon_stop
 done
 
-# --- reference: tinyconfig + the FACTS option list, olddefconfig, default compression ---
+# --- reference: tinyconfig + the option list below, olddefconfig, default compression ---
 state=$cache/size-states/reference
 mkdir -p "$state" "$work/recipes" "$work/kconfig"
 cp -a "$here"/kernel-config/. "$work/kconfig/"

@@ -11,15 +11,15 @@ nic=${NIC:-virtio}
 mkdir -p "$state/payloads"
 [[ -e $state/payloads/hello.txt ]] || echo "hello from tinyboot" > "$state/payloads/hello.txt"
 
+source "$here/scripts/daemon-lib.sh"
+
 log=$state/tinybootd.log
-"$here/build/tinybootd" --listen 127.0.0.1:0 --state "$state" --recipes "$here/images" \
-	--kernel-config "$here/kernel-config" --rootfs "$here/rootfs" --sources "$here/etc/sources.conf" \
-	--machines "$here/etc/machines.conf" > "$state/tinybootd.out" 2> "$log" &
-pid=$!
-if [[ -z ${KEEP_DAEMON:-} ]]; then trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT; fi
-for _ in $(seq 100); do grep -q listening "$state/tinybootd.out" 2>/dev/null && break; sleep 0.1; done
-url=$(sed -n 's|.*listening on \(http://.*\)/$|\1|p' "$state/tinybootd.out")
-[[ -n $url ]] || { cat "$log" >&2; exit 1; }
+daemon_start "$here/build/tinybootd" "$state/tinybootd.out" "$log" --state "$state" \
+	--recipes "$here/images" --kernel-config "$here/kernel-config" --rootfs "$here/rootfs" \
+	--sources "$here/etc/sources.conf" --machines "$here/etc/machines.conf" || { cat "$log" >&2; exit 1; }
+pid=$DAEMON_PID
+url=$DAEMON_URL
+if [[ -z ${KEEP_DAEMON:-} ]]; then trap 'daemon_stop $pid || true' EXIT; fi
 echo "tinyboot: daemon $url (state $state, log $log)"
 echo "tinyboot: building $variant (a cold build takes several minutes; later runs reuse it)"
 "$here/build/tinyboot" --server "$url" build "$variant"

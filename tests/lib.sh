@@ -1,8 +1,11 @@
 # lib.sh - shared helpers for integration tests: start the real daemon, make real requests with
 # curl, assert on status, headers and exact bytes, and always clean up what was started.
-# Sourced by tests/integration/*.sh; each test is a shell function named test_*.
+# Sourced by tests/integration/*.sh; each test is a shell function named test_*. The daemon is
+# started, awaited and stopped through scripts/daemon-lib.sh (as `make run` and the benchmarks
+# do), which also gives wait_until TIMEOUT CMD...
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/scripts/daemon-lib.sh"
 TINYBOOTD=${TINYBOOTD:-$ROOT/build/asan/tinybootd}
 TINYBOOT_CLI=${TINYBOOT_CLI:-$ROOT/build/tinyboot}
 T=$(mktemp -d /tmp/tinyboot-test.XXXXXX)
@@ -17,11 +20,7 @@ OWNED_PIDS=()
 lib_cleanup() {
 	local p
 	for p in "${OWNED_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${OWNED_PIDS[@]}"; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	for p in "${OWNED_PIDS[@]}"; do daemon_kill "$p" 5; done
 	[[ -n ${KEEP_TEST_DIR:-} ]] || rm -rf "$T"
 }
 trap lib_cleanup EXIT
@@ -34,38 +33,55 @@ fail() {
 	CURRENT_FAILED=1
 }
 
-# Start tinybootd with the given extra flags. Sets TB_PID, TB (host:port), TB_URL, TB_LOG.
+# dir_has_entries DIR: DIR exists and lists something (ls: dot files do not count); for wait_until.
+dir_has_entries() { [[ -n $(ls "$1" 2>/dev/null) ]]; }
+
+# Start tinybootd (daemon_start) on $T/state and $T/payloads with debug logging and the given
+# extra flags (later flags win). Sets TB_PID, TB (host:port), TB_URL, TB_LOG, TB_OUT and TB_ARGS.
 # Fails the current test if it does not print its address within 10 s.
 tb_start() {
 	local name=${TB_NAME:-tb$RANDOM}
 	TB_LOG=$T/$name.log
 	TB_OUT=$T/$name.out
+	TB_ARGS="$*"
+	TB_STOPPED=
 	mkdir -p "$T/state" "$T/payloads"
 	local payloads=()
 	# TB_PAYLOADS= (empty) leaves the payload directory to a --config file
 	[[ -n ${TB_PAYLOADS-$T/payloads} ]] && payloads=(--payloads "${TB_PAYLOADS-$T/payloads}")
-	"$TINYBOOTD" --listen 127.0.0.1:0 --state "$T/state" "${payloads[@]}" \
-		--log-level debug "$@" > "$TB_OUT" 2> "$TB_LOG" &
-	TB_PID=$!
+	TB=
+	daemon_start "$TINYBOOTD" "$TB_OUT" "$TB_LOG" --state "$T/state" "${payloads[@]}" \
+		--log-level debug "$@"
+	local rc=$?
+	TB_PID=$DAEMON_PID
 	own_pid "$TB_PID"
-	for _ in $(seq 200); do
-		TB=$(sed -n 's|.*listening on http://\(.*\)/$|\1|p' "$TB_OUT" 2>/dev/null)
-		[[ -n $TB ]] && break
-		kill -0 "$TB_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if [[ -z $TB ]]; then
+	if [[ $rc -ne 0 ]]; then
+		TB_STOPPED=1 # daemon_start stopped it: nothing for tb_stop or tb_use to stop
 		fail "tinybootd did not start: $(cat "$TB_LOG")"
 		return 1
 	fi
-	TB_URL=http://$TB
+	TB=$DAEMON_ADDR
+	TB_URL=$DAEMON_URL
+}
+
+# tb_use FLAGS...: a daemon started with FLAGS for this test: the running one when tb_start
+# started it with the same FLAGS, else the running one is stopped (tb_stop: it must still be
+# there and exit cleanly) and a new one started. Tests that share a daemon each say which one
+# they need, so none relies on the daemon an earlier test left.
+tb_use() {
+	if [[ -n ${TB_PID:-} && -z ${TB_STOPPED:-} ]]; then
+		[[ ${TB_ARGS-} == "$*" ]] && daemon_alive "$TB_PID" && return 0
+		tb_stop
+	fi
+	tb_start "$@"
 }
 
 # Stop with SIGTERM; the daemon must exit 0 and its log must hold no sanitizer report.
 tb_stop() {
 	local rc=0
-	kill -TERM "$TB_PID" 2>/dev/null || { fail "tinybootd $TB_PID already gone"; return 1; }
-	wait "$TB_PID" || rc=$?
+	TB_STOPPED=1
+	daemon_alive "$TB_PID" || { fail "tinybootd $TB_PID already gone"; tb_check_sanitizers "$TB_LOG"; return 1; }
+	daemon_stop "$TB_PID" || rc=$?
 	[[ $rc -eq 0 ]] || fail "tinybootd exited $rc after SIGTERM: $(tail -20 "$TB_LOG")"
 	tb_check_sanitizers "$TB_LOG"
 }

@@ -10,11 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cli/cli_boot.h"
+#include "cli/cli_build.h"
+#include "cli/cli_http.h"
 
 extern char **environ;
 
-static double cli_now(void)
+static double cli_boot_now(void)
 {
 	struct timespec ts;
 
@@ -23,7 +25,7 @@ static double cli_now(void)
 }
 
 /* The guest reaches the host's loopback as 10.0.2.2 under QEMU user networking. */
-static int cli_guest_server(const char *server, char *out, size_t len)
+static int cli_boot_guest_server(const char *server, char *out, size_t len)
 {
 	const char *colon = strrchr(server, ':');
 	char *end;
@@ -38,7 +40,7 @@ static int cli_guest_server(const char *server, char *out, size_t len)
 	return 0;
 }
 
-static const char *cli_nic_device(const char *nic)
+static const char *cli_boot_nic_device(const char *nic)
 {
 	if (!nic || strcmp(nic, "virtio") == 0)
 		return "virtio-net-pci";
@@ -49,8 +51,8 @@ static const char *cli_nic_device(const char *nic)
 	return NULL;
 }
 
-/* The last boot of this MAC created after `since` (epoch), for iPXE boots the daemon starts. */
-static json_t *cli_find_boot(const struct cli *cli, const char *mac, const char *token, struct cli_buf *buf)
+/* The boot TOKEN names, or (token empty: an iPXE boot the daemon starts) the last boot of MAC. */
+static json_t *cli_boot_find(const struct cli *cli, const char *mac, const char *token, struct cli_http_buf *buf)
 {
 	char path[128];
 	json_t *all, *m;
@@ -58,9 +60,9 @@ static json_t *cli_find_boot(const struct cli *cli, const char *mac, const char 
 
 	if (token[0]) {
 		snprintf(path, sizeof(path), "/api/v1/boots/%s", token);
-		return cli_api(cli, path, NULL, buf) == 200 ? json_loads(buf->data, 0, NULL) : NULL;
+		return cli_http_api(cli->server, path, NULL, buf) == 200 ? json_loads(buf->data, 0, NULL) : NULL;
 	}
-	if (cli_api(cli, "/api/v1/machines", NULL, buf) != 200)
+	if (cli_http_api(cli->server, "/api/v1/machines", NULL, buf) != 200)
 		return NULL;
 	all = json_loads(buf->data, 0, NULL);
 	json_object_foreach(all, key, m) {
@@ -77,7 +79,7 @@ static json_t *cli_find_boot(const struct cli *cli, const char *mac, const char 
 	return NULL;
 }
 
-static void cli_print_report(json_t *boot)
+static void cli_boot_print_report(json_t *boot)
 {
 	json_t *report = json_object_get(boot, "report"), *p;
 	size_t i;
@@ -96,14 +98,16 @@ static void cli_print_report(json_t *boot)
 			json_is_true(json_object_get(p, "ok")) ? "sha256 ok" : "FAILED");
 }
 
-int cli_boot(struct cli *cli, const char *variant)
+int cli_boot(const struct cli *cli, const char *variant)
 {
 	const char *mac = cli->mac ? cli->mac : "52:54:00:12:34:56";
-	const char *device = cli_nic_device(cli->nic);
-	char guest[128], artifact[128], dir[] = "/tmp/tinyboot-boot.XXXXXX", kernel[256], initrd[256];
+	const char *device = cli_boot_nic_device(cli->nic);
+	char guest[128], artifact[128], dir[] = "/tmp/tinyboot-boot.XXXXXX";
+	/* empty until downloaded: the clean-up unlinks them whatever happened */
+	char kernel[256] = "", initrd[256] = "";
 	char token[64] = "", netdev[512], nicdev[256], cmdline[2048] = "", arch[16] = "x86_64";
 	char qemu[64], ipxe_machine_mac[32];
-	struct cli_buf buf = { 0 };
+	struct cli_http_buf buf = { 0 };
 	double timeout = cli->timeout ? atof(cli->timeout) : 120, start, reported_at = 0, started_wall;
 	json_t *boot = NULL;
 	pid_t pid;
@@ -113,11 +117,11 @@ int cli_boot(struct cli *cli, const char *variant)
 		fprintf(stderr, "tinyboot: --nic is e1000 or virtio\n");
 		return 2;
 	}
-	if (cli_guest_server(cli->server, guest, sizeof(guest))) {
+	if (cli_boot_guest_server(cli->server, guest, sizeof(guest))) {
 		fprintf(stderr, "tinyboot: boot needs --server http://127.0.0.1:PORT\n");
 		return 2;
 	}
-	if (cli_build(cli, variant, cli->retry, artifact, sizeof(artifact)))
+	if (cli_build_follow(cli, variant, artifact, sizeof(artifact)))
 		return 1;
 	if (!mkdtemp(dir)) {
 		perror("tinyboot: mkdtemp");
@@ -128,7 +132,7 @@ int cli_boot(struct cli *cli, const char *variant)
 		json_t *req = json_pack("{s:s, s:s, s:s, s:b}", "mac", mac, "server", guest, "variant", variant,
 					"poweroff", !cli->shell);
 		char *body = json_dumps(req, JSON_COMPACT);
-		long st = cli_api(cli, "/api/v1/boots", body, &buf);
+		long st = cli_http_api(cli->server, "/api/v1/boots", body, &buf);
 		json_t *reply;
 
 		free(body);
@@ -143,12 +147,10 @@ int cli_boot(struct cli *cli, const char *variant)
 		snprintf(arch, sizeof(arch), "%s", json_string_value(json_object_get(reply, "arch")));
 		snprintf(ipxe_machine_mac, sizeof(ipxe_machine_mac), "%s", json_string_value(json_object_get(reply, "mac")));
 		snprintf(kernel, sizeof(kernel), "%s/bzImage", dir);
-		cli->output = kernel;
-		rc = cli_download(cli, json_string_value(json_object_get(reply, "kernel")));
+		rc = cli_http_download(cli->server, json_string_value(json_object_get(reply, "kernel")), kernel);
 		snprintf(initrd, sizeof(initrd), "%s/initrd", dir);
-		cli->output = initrd;
 		if (!rc)
-			rc = cli_download(cli, json_string_value(json_object_get(reply, "initrd")));
+			rc = cli_http_download(cli->server, json_string_value(json_object_get(reply, "initrd")), initrd);
 		json_decref(reply);
 		if (rc) {
 			rc = 1;
@@ -196,7 +198,7 @@ int cli_boot(struct cli *cli, const char *variant)
 	}
 	qargv[n] = NULL;
 	fflush(stdout);
-	start = cli_now();
+	start = cli_boot_now();
 	started_wall = (double)time(NULL);
 	if (posix_spawnp(&pid, qemu, NULL, NULL, qargv, environ) != 0) {
 		fprintf(stderr, "tinyboot: cannot start %s: %s\n", qemu, strerror(errno));
@@ -205,11 +207,11 @@ int cli_boot(struct cli *cli, const char *variant)
 	}
 	for (;;) {
 		pid_t done = waitpid(pid, &status, WNOHANG);
-		double now = cli_now();
+		double now = cli_boot_now();
 
 		if (!boot || !json_is_object(json_object_get(boot, "report"))) {
 			json_decref(boot);
-			boot = cli_find_boot(cli, ipxe_machine_mac, token, &buf);
+			boot = cli_boot_find(cli, ipxe_machine_mac, token, &buf);
 			/* an iPXE boot shows up once the script was served; only one from this run counts */
 			if (boot && cli->ipxe && !token[0]) {
 				if (json_number_value(json_object_get(boot, "created")) >= started_wall - 1) {
@@ -233,7 +235,7 @@ int cli_boot(struct cli *cli, const char *variant)
 		usleep(200 * 1000);
 	}
 	if (boot && json_is_object(json_object_get(boot, "report"))) {
-		cli_print_report(boot);
+		cli_boot_print_report(boot);
 		rc = strcmp(json_string_value(json_object_get(boot, "result")), "ok") == 0 ? 0 : 1;
 	} else {
 		fprintf(stderr, "\ntinyboot: no report from the guest within %.0f s\n", timeout);
@@ -241,9 +243,11 @@ int cli_boot(struct cli *cli, const char *variant)
 	}
 out:
 	json_decref(boot);
-	free(buf.data);
-	unlink(kernel);
-	unlink(initrd);
+	cli_http_buf_free(&buf);
+	if (kernel[0])
+		unlink(kernel);
+	if (initrd[0])
+		unlink(initrd);
 	rmdir(dir);
 	return rc;
 }

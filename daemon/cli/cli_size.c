@@ -1,11 +1,13 @@
 /* cli_size.c - `tinyboot size`: a built kernel by section and symbol, and what each fragment adds. */
-#include <curl/curl.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli/cli_build.h"
+#include "cli/cli_http.h"
+#include "cli/cli_size.h"
 
 static long long cli_size_int(const json_t *o, const char *key)
 {
@@ -20,22 +22,22 @@ static const char *cli_size_str(const json_t *o, const char *key)
 }
 
 /* GET /api/v1/images/VARIANT/size into buf; the HTTP status, or -1. */
-static long cli_size_fetch(const struct cli *cli, const char *variant, struct cli_buf *buf)
+static long cli_size_fetch(const struct cli *cli, const char *variant, struct cli_http_buf *buf)
 {
-	char path[1024];
-	char *name = curl_easy_escape(NULL, variant, 0);
-	int n;
+	char path[1024], name[1024];
+	int n = -1, rc;
 
-	if (!name)
+	rc = cli_http_escape(variant, name, sizeof(name));
+	if (rc == -ENOMEM)
 		return -1;
-	n = snprintf(path, sizeof(path), "/api/v1/images/%s/size%s%s", name, cli->top ? "?top=" : "",
-		     cli->top ? cli->top : "");
-	curl_free(name);
+	if (!rc)
+		n = snprintf(path, sizeof(path), "/api/v1/images/%s/size%s%s", name, cli->top ? "?top=" : "",
+			     cli->top ? cli->top : "");
 	if (n < 0 || (size_t)n >= sizeof(path)) {
 		fprintf(stderr, "tinyboot: variant name too long\n");
 		return -1;
 	}
-	return cli_api(cli, path, NULL, buf);
+	return cli_http_api(cli->server, path, NULL, buf);
 }
 
 static void cli_size_missing_add(json_t *names, const json_t *entry)
@@ -138,14 +140,14 @@ static void cli_size_print(const json_t *j)
 
 /* Fetch and parse; on 409 with --build, build the variant and fetch again. NULL after an error
  * (reported here). */
-static json_t *cli_size_get(const struct cli *cli, const char *variant, struct cli_buf *buf)
+static json_t *cli_size_get(const struct cli *cli, const char *variant, struct cli_http_buf *buf)
 {
 	char artifact[128];
 	long status = cli_size_fetch(cli, variant, buf);
 	json_t *j;
 
 	if (status == 409 && cli->build) {
-		if (cli_build(cli, variant, cli->retry, artifact, sizeof(artifact)))
+		if (cli_build_follow(cli, variant, artifact, sizeof(artifact)))
 			return NULL;
 		status = cli_size_fetch(cli, variant, buf);
 	}
@@ -162,9 +164,9 @@ static json_t *cli_size_get(const struct cli *cli, const char *variant, struct c
 	return j;
 }
 
-int cli_size(struct cli *cli, const char *variant)
+int cli_size(const struct cli *cli, const char *variant)
 {
-	struct cli_buf buf = { 0 };
+	struct cli_http_buf buf = { 0 };
 	json_t *j, *missing = NULL, *name;
 	const json_t *e;
 	char artifact[128];
@@ -182,7 +184,7 @@ int cli_size(struct cli *cli, const char *variant)
 	if (json_array_size(missing) && cli->build) {
 		/* the bases a delta needs: built through the same API as `tinyboot build` */
 		json_array_foreach(missing, i, name)
-			if (cli_build(cli, json_string_value(name), cli->retry, artifact, sizeof(artifact)))
+			if (cli_build_follow(cli, json_string_value(name), artifact, sizeof(artifact)))
 				goto out;
 		json_decref(j);
 		json_decref(missing);
@@ -211,6 +213,6 @@ int cli_size(struct cli *cli, const char *variant)
 out:
 	json_decref(missing);
 	json_decref(j);
-	free(buf.data);
+	cli_http_buf_free(&buf);
 	return rc;
 }

@@ -11,13 +11,9 @@ BUILD_WAIT=${BUILD_WAIT:-2700}
 mkdir -p "$STATE_A" "$STATE_B"
 REPO_INPUTS=(--recipes "$ROOT/images" --kernel-config "$ROOT/kernel-config" --rootfs "$ROOT/rootfs"
 	--sources "$ROOT/etc/sources.conf")
-
-# tb_start_state DIR [flags]: a daemon on its own state directory (sets TB_* like tb_start)
-tb_start_state() {
-	local state=$1
-	shift
-	TB_PAYLOADS= tb_start --state "$state" "$@"
-}
+# what make_broken_inputs writes
+BROKEN_INPUTS=(--recipes "$T/recipes" --kernel-config "$ROOT/kernel-config" --rootfs "$ROOT/rootfs"
+	--sources "$T/broken-sources.conf")
 
 # A throw-away state with a sources.conf whose kernel tarball fails its checksum: builds fail
 # within a second, so queueing, naming and errors are tested without compiling anything.
@@ -40,8 +36,36 @@ CONF
 	printf 'arch = x86_64\nkernel-source = linux-6.1-debian\ncolour = blue\n' > "$T/recipes/bad.image"
 }
 
-test_01_unknown_names_list_the_valid_ones() {
+# tb_start_broken STATE: fresh broken inputs (make_broken_inputs) and a daemon on STATE that
+# builds from them: the shipped recipes plus bad.image, sources that fail their checksum.
+tb_start_broken() {
 	make_broken_inputs
+	tb_start --state "$1" "${BROKEN_INPUTS[@]}"
+}
+
+# build_state_is ID STATE: GET the build (leaves $T/body) and compare its state.
+build_state_is() {
+	req GET "/api/v1/builds/$1"
+	[[ $(jq -r .state "$T/body") == "$2" ]]
+}
+
+# net_build: the net variant built in STATE_A (test_08 builds it; a cache hit after that), through
+# a daemon of its own: sets NET_ARTIFACT and leaves $T/net.bzImage and $T/net.manifest.
+net_build() {
+	NET_ARTIFACT=
+	tb_start --state "$STATE_A" "${REPO_INPUTS[@]}" || return
+	req GET '/images/net/bzImage?wait=1' --max-time "$BUILD_WAIT"
+	if [[ $STATUS == 200 ]]; then
+		cp "$T/body" "$T/net.bzImage"
+		req GET /images/net/manifest.json
+		cp "$T/body" "$T/net.manifest"
+		[[ $STATUS == 200 ]] && NET_ARTIFACT=$(jq -r .artifact "$T/net.manifest")
+	fi
+	tb_stop
+	[[ -n $NET_ARTIFACT ]] || { fail "needs the net build"; return 1; }
+}
+
+test_01_unknown_names_list_the_valid_ones() {
 	tb_start --state "$T/state-x" "${REPO_INPUTS[@]}" || return
 	req GET /images/nope/bzImage
 	expect_status 404
@@ -65,9 +89,7 @@ test_01_unknown_names_list_the_valid_ones() {
 }
 
 test_02_broken_recipe_names_file_and_line() {
-	make_broken_inputs
-	tb_start --state "$T/state-x" --recipes "$T/recipes" --kernel-config "$ROOT/kernel-config" \
-		--rootfs "$ROOT/rootfs" --sources "$T/broken-sources.conf" || return
+	tb_start_broken "$T/state-r" || return
 	req GET /images/bad/bzImage
 	expect_status 500
 	expect_body "500 Internal Server Error: bad.image:3: unknown key 'colour'\n"
@@ -82,17 +104,11 @@ test_02_broken_recipe_names_file_and_line() {
 }
 
 test_03_checksum_failure_is_reported_and_not_retried() {
-	make_broken_inputs
-	tb_start --state "$T/state-c" --recipes "$T/recipes" --kernel-config "$ROOT/kernel-config" \
-		--rootfs "$ROOT/rootfs" --sources "$T/broken-sources.conf" || return
+	tb_start_broken "$T/state-c" || return
 	req POST /api/v1/builds -d '{"variant": "tiny"}'
 	local id
 	id=$(jq -r .id "$T/body")
-	for _ in $(seq 100); do
-		req GET "/api/v1/builds/$id"
-		[[ $(jq -r .state "$T/body") == failed ]] && break
-		sleep 0.1
-	done
+	wait_until 10 build_state_is "$id" failed
 	expect_eq "$(jq -r .state "$T/body")" failed state
 	local actual
 	actual=$(sha256sum "$T/fake-linux.tar.gz" | cut -d' ' -f1)
@@ -107,8 +123,7 @@ test_03_checksum_failure_is_reported_and_not_retried() {
 	[[ -z $(ls "$T/state-c/sources") || $(ls "$T/state-c/sources") == *.lock ]] || fail "bad tarball kept: $(ls "$T/state-c/sources")"
 	# not retried by itself: one build in the log, also after a restart
 	tb_stop
-	tb_start --state "$T/state-c" --recipes "$T/recipes" --kernel-config "$ROOT/kernel-config" \
-		--rootfs "$ROOT/rootfs" --sources "$T/broken-sources.conf" || return
+	tb_start --state "$T/state-c" "${BROKEN_INPUTS[@]}" || return
 	req GET /images/tiny/bzImage
 	expect_status 500
 	grep -q 'queued' "$TB_LOG" && fail "a failed build was retried without being asked"
@@ -119,9 +134,7 @@ test_03_checksum_failure_is_reported_and_not_retried() {
 }
 
 test_04_variants_are_normalised() {
-	make_broken_inputs
-	tb_start --state "$T/state-n" --recipes "$T/recipes" --kernel-config "$ROOT/kernel-config" \
-		--rootfs "$ROOT/rootfs" --sources "$T/broken-sources.conf" || return
+	tb_start_broken "$T/state-n" || return
 	local a b c d
 	req POST /api/v1/builds -d '{"variant": "net"}'
 	a=$(jq -r .id "$T/body")
@@ -139,9 +152,7 @@ test_04_variants_are_normalised() {
 }
 
 test_05_fifty_clients_one_build() {
-	make_broken_inputs
-	tb_start --state "$T/state-s" --recipes "$T/recipes" --kernel-config "$ROOT/kernel-config" \
-		--rootfs "$ROOT/rootfs" --sources "$T/broken-sources.conf" || return
+	tb_start_broken "$T/state-s" || return
 	local i pids=()
 	for i in $(seq 50); do
 		curl -s -o "$T/sf.$i" -w '%{http_code}\n' "$TB_URL/images/net+debug/initrd" > "$T/sf.status.$i" &
@@ -163,11 +174,8 @@ test_06_killed_build_leaves_nothing_served() {
 	req GET /images/tiny/bzImage
 	expect_status 503
 	# kill -9 while the kernel source is being unpacked into tmp/
-	for _ in $(seq 200); do
-		[[ -n $(ls "$state/tmp" 2>/dev/null) ]] && break
-		sleep 0.1
-	done
-	[[ -n $(ls "$state/tmp" 2>/dev/null) ]] || fail "no build in progress to kill"
+	wait_until 20 dir_has_entries "$state/tmp"
+	dir_has_entries "$state/tmp" || fail "no build in progress to kill"
 	kill -KILL "$TB_PID"
 	wait "$TB_PID" 2>/dev/null
 	pkill -KILL -f "tar .*$state/" 2>/dev/null || true # the orphaned tar of that build only
@@ -238,7 +246,7 @@ test_08_net_variant_end_to_end() {
 }
 
 test_09_overlay_only_variant_reuses_the_kernel() {
-	[[ -n $NET_ARTIFACT ]] || { fail "needs the net build"; return; }
+	net_build || return
 	mkdir -p "$T/rootfs-x" "$T/recipes-x"
 	cp -a "$ROOT"/rootfs/. "$T/rootfs-x/"
 	mkdir -p "$T/rootfs-x/extra/etc"
@@ -259,7 +267,7 @@ test_09_overlay_only_variant_reuses_the_kernel() {
 }
 
 test_10_reproducible_in_another_state_dir() {
-	[[ -n $NET_ARTIFACT ]] || { fail "needs the net build"; return; }
+	net_build || return
 	tb_start --state "$STATE_B" "${REPO_INPUTS[@]}" || return
 	req GET '/images/net/bzImage?wait=1' --max-time "$BUILD_WAIT"
 	expect_status 200
@@ -274,6 +282,7 @@ test_10_reproducible_in_another_state_dir() {
 }
 
 test_11_cli_build_and_fetch() {
+	net_build || return
 	tb_start --state "$STATE_A" "${REPO_INPUTS[@]}" || return
 	local out rc=0
 	out=$("$TINYBOOT_CLI" --server "$TB_URL" build net 2>&1) || rc=$?

@@ -95,7 +95,7 @@ CONF
 	expect_status 200
 	echo "payloads = $T/payloads-b" > "$T/reload.conf"
 	kill -HUP "$TB_PID"
-	for _ in $(seq 50); do grep -q 'configuration reloaded' "$TB_LOG" && break; sleep 0.1; done
+	wait_until 5 grep -q 'configuration reloaded' "$TB_LOG"
 	req GET /payloads/b.txt
 	expect_status 200
 	expect_body 'b\n'
@@ -104,7 +104,7 @@ CONF
 	# a broken file is reported and the running configuration stays
 	printf 'payloads = %s\nthreads = many\n' "$T/payloads" > "$T/reload.conf"
 	kill -HUP "$TB_PID"
-	for _ in $(seq 50); do grep -q 'reload: .*reload.conf:2' "$TB_LOG" && break; sleep 0.1; done
+	wait_until 5 grep -q 'reload: .*reload.conf:2' "$TB_LOG"
 	grep -q "reload: $T/reload.conf:2: threads: 'many' is not a number" "$TB_LOG" ||
 		fail "bad reload not reported: $(tail -3 "$TB_LOG")"
 	req GET /payloads/b.txt
@@ -112,7 +112,7 @@ CONF
 	# a directory that vanished is reported too
 	printf 'payloads = %s\n' "$T/gone" > "$T/reload.conf"
 	kill -HUP "$TB_PID"
-	for _ in $(seq 50); do grep -q "open $T/gone" "$TB_LOG" && break; sleep 0.1; done
+	wait_until 5 grep -q "open $T/gone" "$TB_LOG"
 	grep -q "reload: open $T/gone: No such file or directory; keeping" "$TB_LOG" || fail "missing dir not reported"
 	req GET /payloads/b.txt
 	expect_status 200

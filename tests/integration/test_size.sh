@@ -37,13 +37,30 @@ fake_built() {
 	FAKE_KEY=$key
 }
 
-# ---- the real net build in the shared test state ----
+# Each test names the daemon it needs (tb_use): the one on the shared test state, or the one on
+# the throw-away state; consecutive tests share it.
+net_daemon() { tb_use --state "$STATE" "${REPO_INPUTS[@]}"; }
+fake_daemon() { tb_use --state "$T/fake" "${REPO_INPUTS[@]}"; }
 
-tb_start --state "$STATE" "${REPO_INPUTS[@]}" || exit 1
 NET_JSON=$T/net.json
 NET_KEY=
 
+# net_size: the net variant built in the shared state (a no-op once built), its size answer in
+# $NET_JSON and its kernel key in NET_KEY (what test_00 checks).
+net_size() {
+	net_daemon || return
+	req GET "/images/net/bzImage?wait=1" --max-time "$BUILD_WAIT"
+	[[ $STATUS == 200 ]] || { fail "net is not built: status $STATUS"; return 1; }
+	req GET /api/v1/images/net/size
+	[[ $STATUS == 200 ]] || { fail "net size: status $STATUS ($(head -c 200 "$T/body"))"; return 1; }
+	cp "$T/body" "$NET_JSON"
+	NET_KEY=$(jq -r .kernel_key "$NET_JSON")
+}
+
+# ---- the real net build in the shared test state ----
+
 test_00_net_is_built() {
+	net_daemon || return
 	# the build suite builds it first; on its own this suite asks for it (a no-op when built)
 	req GET "/images/net/bzImage?wait=1" --max-time "$BUILD_WAIT"
 	expect_status 200
@@ -57,6 +74,7 @@ test_00_net_is_built() {
 }
 
 test_01_sections_match_the_vmlinux() {
+	net_size || return
 	local vmlinux=$STATE/kernels/$NET_KEY/vmlinux berkeley
 	[[ -f $vmlinux ]] || { fail "no net kernel"; return; }
 	expect_eq "$(jq -r .sizes.vmlinux "$NET_JSON")" "$(stat -c %s "$vmlinux")" "manifest vmlinux bytes"
@@ -84,6 +102,7 @@ test_01_sections_match_the_vmlinux() {
 }
 
 test_02_symbols_largest_first() {
+	net_size || return
 	local n total
 	expect_eq "$(jq '.symbols | length' "$NET_JSON")" 20 "default top"
 	total=$(jq .symbols_total "$NET_JSON")
@@ -106,6 +125,7 @@ test_02_symbols_largest_first() {
 }
 
 test_03_top_rejects_junk() {
+	net_daemon || return
 	local q
 	for q in top=0 top=abc top=99999 top=201 top= top=-1 top=1e2 'top=%20'; do
 		req GET "/api/v1/images/net/size?$q"
@@ -115,6 +135,7 @@ test_03_top_rejects_junk() {
 }
 
 test_04_unknown_names_and_methods() {
+	net_daemon || return
 	req GET /api/v1/images/net+bogus/size
 	expect_status 404
 	expect_body "404 Not Found: unknown fragment 'bogus'; valid fragments: base, debug, e1000, i386, net, patched, rtl8139, virtio, x86_64\n"
@@ -131,6 +152,7 @@ test_04_unknown_names_and_methods() {
 }
 
 test_05_size_json_is_the_cache() {
+	net_size || return
 	local cache=$STATE/kernels/$NET_KEY/size.json inode
 	rm -f "$cache"
 	req GET /api/v1/images/net/size
@@ -145,6 +167,7 @@ test_05_size_json_is_the_cache() {
 }
 
 test_06_cli_tables() {
+	net_size || return
 	local out=$T/cli.out rc=0
 	cli size net --top 5 > "$out" 2> "$T/cli.err" || rc=$?
 	expect_eq "$rc" 0 "tinyboot size net exit code ($(cat "$T/cli.err"))"
@@ -174,6 +197,7 @@ SIZE_KERNEL_MAX=1000000
 # Every shipped image builds busybox against musl (net32 with musl-dev:i386), so each one is held
 # to the busybox, initramfs and kernel targets.
 test_07_shipped_images_meet_the_size_targets() {
+	net_daemon || return
 	local v m
 	for v in net net32; do
 		req GET "/images/$v/manifest.json?wait=1" --max-time "$BUILD_WAIT"
@@ -194,10 +218,14 @@ test_07_shipped_images_meet_the_size_targets() {
 # (its kernel is net32's, from the memo) a static 32-bit glibc busybox that runs on the host.
 test_08_glibc_recipe_still_builds() {
 	local m bb musl_bb out rc=0
+	# the musl busybox to compare with: net32 as shipped (test_07 builds it; a no-op then)
+	net_daemon || return
+	req GET "/images/net32/manifest.json?wait=1" --max-time "$BUILD_WAIT"
+	[[ $STATUS == 200 ]] || { fail "net32: status $STATUS ($(head -c 200 "$T/body"))"; return; }
+	cp "$T/body" "$T/musl-net32.json"
 	mkdir -p "$T/recipes-glibc"
 	sed 's/^libc = musl$/libc = glibc/' "$ROOT/images/net32.image" > "$T/recipes-glibc/net32-glibc.image"
-	tb_stop
-	tb_start --state "$STATE" --recipes "$T/recipes-glibc" --kernel-config "$ROOT/kernel-config" \
+	tb_use --state "$STATE" --recipes "$T/recipes-glibc" --kernel-config "$ROOT/kernel-config" \
 		--rootfs "$ROOT/rootfs" --sources "$ROOT/etc/sources.conf" || return
 	req GET "/images/net32-glibc/manifest.json?wait=1" --max-time "$BUILD_WAIT"
 	expect_status 200
@@ -208,21 +236,20 @@ test_08_glibc_recipe_still_builds() {
 	file "$bb" | grep -q 'ELF 32-bit LSB executable, Intel 80386.*statically linked' ||
 		fail "busybox: $(file "$bb")"
 	out=$("$bb" echo glibc busybox runs 2>&1) || rc=$?
-	# 126: a host kernel without IA32 emulation cannot execute it (build-notes), which is no failure
+	# 126: a host kernel without IA32 emulation cannot execute it (rootfs/busybox/README.md), which is no failure
 	[[ $rc -eq 126 ]] || expect_eq "$out" "glibc busybox runs" "running it (exit $rc)"
 	# glibc's static busybox is several times musl's (README, "Sizes")
-	musl_bb=$(jq .sizes.busybox "$T/manifest-net32.json" 2>/dev/null || echo 0)
+	musl_bb=$(jq .sizes.busybox "$T/musl-net32.json" 2>/dev/null || echo 0)
 	(( $(jq .sizes.busybox "$m") > musl_bb )) || fail "glibc busybox $(jq .sizes.busybox "$m") B, musl $musl_bb B"
 	tb_stop
-	tb_start --state "$STATE" "${REPO_INPUTS[@]}"
+	net_daemon
 }
 
 # ---- a throw-away state: nothing built until the tests publish it ----
 
 test_10_not_built_is_409_and_builds_nothing() {
 	local id rc=0
-	tb_stop
-	tb_start --state "$T/fake" "${REPO_INPUTS[@]}" || return
+	fake_daemon || return
 	req GET /api/v1/images/net+debug/size
 	expect_status 409
 	id=$(sed -n "$ID_RE" "$T/body")
@@ -236,6 +263,7 @@ test_10_not_built_is_409_and_builds_nothing() {
 
 test_11_fragment_deltas() {
 	local rc=0 out=$T/cli.out
+	fake_daemon || return
 	# two different real ELF files with symbols: the CLI for the recipe, the daemon for the rest
 	fake_built "$T/fake" net "$TINYBOOT_CLI" 1000000 || return
 	fake_built "$T/fake" net+debug "$TINYBOOTD" 1100000 || return
@@ -274,6 +302,7 @@ test_11_fragment_deltas() {
 
 test_12_broken_vmlinux_is_a_clean_500() {
 	local tiny_key
+	fake_daemon || return
 	printf 'not an ELF file at all\n' > "$T/garbage"
 	head -c 200000 "$TINYBOOTD" > "$T/truncated"
 	fake_built "$T/fake" tiny "$T/garbage" 5000 || return
@@ -307,6 +336,7 @@ test_12_broken_vmlinux_is_a_clean_500() {
 
 test_13_concurrent_first_requests() {
 	local key i pids=()
+	fake_daemon || return
 	fake_built "$T/fake" net+rtl8139 "$TINYBOOTD" 1100000 || return
 	key=$FAKE_KEY
 	for i in $(seq 20); do
@@ -329,8 +359,7 @@ test_14_cli_build_asks_the_build_api() {
 	tar -C "$T/fake-src" -czf "$T/fake-linux.tar.gz" linux-x
 	printf '[linux-6.1-debian]\nsha256 = %064d\nurl = file://%s\nstrip = linux-x\n\n[busybox-1.35.0]\nsha256 = %064d\nurl = file://%s\nstrip = linux-x\n' \
 		0 "$T/fake-linux.tar.gz" 1 "$T/fake-linux.tar.gz" > "$T/broken-sources.conf"
-	tb_stop
-	tb_start --state "$T/state-broken" --recipes "$ROOT/images" --kernel-config "$ROOT/kernel-config" \
+	tb_use --state "$T/state-broken" --recipes "$ROOT/images" --kernel-config "$ROOT/kernel-config" \
 		--rootfs "$ROOT/rootfs" --sources "$T/broken-sources.conf" || return
 	req GET /api/v1/images/net/size
 	id=$(sed -n "$ID_RE" "$T/body")
@@ -345,6 +374,6 @@ test_14_cli_build_asks_the_build_api() {
 run_tests
 status=$?
 CURRENT_FAILED=0
-tb_stop
+[[ -z ${TB_PID:-} ]] || tb_stop # the daemon the last test used
 [[ $CURRENT_FAILED -eq 0 ]] || { echo "test_size.sh: daemon shutdown failed"; echo "test_size.sh: $TESTS_PASSED passed, $((TESTS_FAILED + 1)) failed"; exit 1; }
 exit $status
