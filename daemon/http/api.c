@@ -4,6 +4,8 @@
 #include <time.h>
 #include <zlib.h>
 
+#include "http/reply.h"
+
 enum MHD_Result api_index(struct request *r)
 {
 	static const char body[] =
