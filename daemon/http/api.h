@@ -4,8 +4,8 @@
 
 #include "http/request.h"
 
-enum MHD_Result api_index(struct request *r);
-enum MHD_Result api_healthz(struct request *r);
-enum MHD_Result api_version(struct request *r);
+enum MHD_Result http_api_index(struct request *r);
+enum MHD_Result http_api_healthz(struct request *r);
+enum MHD_Result http_api_version(struct request *r);
 
 #endif

@@ -50,34 +50,34 @@ static enum MHD_Result http_routes_size_get(struct request *r)
 
 #define GET HTTP_ROUTE_GET
 #define POST HTTP_ROUTE_POST
-#define ANY_BODY HTTP_BODY_MAX_DEFAULT
+#define BODY_DEFAULT HTTP_BODY_MAX_DEFAULT
 
 /* First match wins: /payloads/manifest and /payloads/gen/N before /payloads/NAME. */
 static const struct http_route http_routes[] = {
-	{ "/",                      GET,  ANY_BODY,             api_index },
-	{ "/healthz",               GET,  ANY_BODY,             api_healthz },
-	{ "/api/v1/version",        GET,  ANY_BODY,             api_version },
-	{ "/payloads/manifest",     GET,  ANY_BODY,             http_payloads_manifest },
-	{ "/payloads/gen/*",        GET,  ANY_BODY,             http_routes_payloads_gen },
-	{ "/payloads/*",            GET,  ANY_BODY,             http_routes_payloads_file },
-	{ "/boot.ipxe",             GET,  ANY_BODY,             http_boot_generic_script },
-	{ "/ipxe",                  GET,  ANY_BODY,             http_boot_machine_script },
-	{ "/api/v1/boots",          POST, ANY_BODY,             http_boot_create },
-	{ "/api/v1/boots/*",        GET,  ANY_BODY,             http_routes_boot_get },
+	{ "/",                      GET,  BODY_DEFAULT,         http_api_index },
+	{ "/healthz",               GET,  BODY_DEFAULT,         http_api_healthz },
+	{ "/api/v1/version",        GET,  BODY_DEFAULT,         http_api_version },
+	{ "/payloads/manifest",     GET,  BODY_DEFAULT,         http_payloads_manifest },
+	{ "/payloads/gen/*",        GET,  BODY_DEFAULT,         http_routes_payloads_gen },
+	{ "/payloads/*",            GET,  BODY_DEFAULT,         http_routes_payloads_file },
+	{ "/boot.ipxe",             GET,  BODY_DEFAULT,         http_boot_generic_script },
+	{ "/ipxe",                  GET,  BODY_DEFAULT,         http_boot_machine_script },
+	{ "/api/v1/boots",          POST, BODY_DEFAULT,         http_boot_create },
+	{ "/api/v1/boots/*",        GET,  BODY_DEFAULT,         http_routes_boot_get },
 	/* reports come from guests: keep them small */
 	{ "/api/v1/reports",        POST, HTTP_BOOT_REPORT_MAX, http_boot_report },
-	{ "/api/v1/machines",       GET,  ANY_BODY,             http_boot_machines },
-	{ "/images/*/*",            GET,  ANY_BODY,             http_routes_images_file },
-	{ "/api/v1/builds",         POST, ANY_BODY,             http_images_build_post },
-	{ "/api/v1/builds/*",       GET,  ANY_BODY,             http_routes_build_get },
-	{ "/api/v1/images",         GET,  ANY_BODY,             http_images_list },
-	{ "/api/v1/images/*/size",  GET,  ANY_BODY,             http_routes_size_get },
-	{ "/artifacts/*/*",         GET,  ANY_BODY,             http_routes_artifact },
+	{ "/api/v1/machines",       GET,  BODY_DEFAULT,         http_boot_machines },
+	{ "/images/*/*",            GET,  BODY_DEFAULT,         http_routes_images_file },
+	{ "/api/v1/builds",         POST, BODY_DEFAULT,         http_images_build_post },
+	{ "/api/v1/builds/*",       GET,  BODY_DEFAULT,         http_routes_build_get },
+	{ "/api/v1/images",         GET,  BODY_DEFAULT,         http_images_list },
+	{ "/api/v1/images/*/size",  GET,  BODY_DEFAULT,         http_routes_size_get },
+	{ "/artifacts/*/*",         GET,  BODY_DEFAULT,         http_routes_artifact },
 };
 
 #undef GET
 #undef POST
-#undef ANY_BODY
+#undef BODY_DEFAULT
 
 /* Does the pattern match the components, one '*' per name? The '*'s go to args. */
 static bool http_routes_matches(const char *pattern, char *const *parts, int nparts,

@@ -14,7 +14,7 @@
 #include "http/routes.h"
 #include "lib/log.h"
 
-static void http_log_mhd(void *cls, const char *fmt, va_list ap)
+static void http_server_log_mhd(void *cls, const char *fmt, va_list ap)
 {
 	char msg[1024];
 	size_t n;
@@ -28,7 +28,7 @@ static void http_log_mhd(void *cls, const char *fmt, va_list ap)
 }
 
 /* MHD's own unescaper would turn %00 into a silent truncation; ours poisons it instead. */
-static size_t http_unescape(void *cls, struct MHD_Connection *c, char *s)
+static size_t http_server_unescape(void *cls, struct MHD_Connection *c, char *s)
 {
 	(void)cls;
 	(void)c;
@@ -37,7 +37,7 @@ static size_t http_unescape(void *cls, struct MHD_Connection *c, char *s)
 
 /* Split the path on the first call, so the route's body limit holds while the body arrives.
  * A refused path is answered only once the request is complete. */
-static void http_parse_path(struct request *r, const char *url)
+static void http_server_parse_path(struct request *r, const char *url)
 {
 	size_t urllen = strlen(url);
 
@@ -58,7 +58,7 @@ static void http_parse_path(struct request *r, const char *url)
 }
 
 /* Answer once the request is complete. */
-static enum MHD_Result http_answer(struct request *r)
+static enum MHD_Result http_server_answer(struct request *r)
 {
 	if (r->bad_path)
 		return http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s", r->bad_path);
@@ -68,7 +68,7 @@ static enum MHD_Result http_answer(struct request *r)
 	return http_routes_dispatch(r);
 }
 
-static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
+static enum MHD_Result http_server_access(void *cls, struct MHD_Connection *conn, const char *url,
 				   const char *method, const char *version,
 				   const char *upload_data, size_t *upload_size, void **con_cls)
 {
@@ -87,7 +87,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 		r->method = method;
 		r->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 		r->is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
-		http_parse_path(r, url);
+		http_server_parse_path(r, url);
 		r->rt = runtime_get(&tb->current);
 		atomic_fetch_add(&tb->requests_in_flight, 1);
 		*con_cls = r;
@@ -112,10 +112,10 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 		r->body[r->body_len] = '\0';
 		return MHD_YES;
 	}
-	return http_answer(r);
+	return http_server_answer(r);
 }
 
-static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+static void http_server_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			   enum MHD_RequestTerminationCode toe)
 {
 	struct tinyboot *tb = cls;
@@ -147,16 +147,16 @@ int http_start(struct tinyboot *tb, int listen_fd)
 	tb->mhd = MHD_start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ITC | MHD_USE_ERROR_LOG |
 			MHD_ALLOW_SUSPEND_RESUME,
-		0, NULL, NULL, http_access, tb,
-		MHD_OPTION_EXTERNAL_LOGGER, http_log_mhd, NULL, /* first, so it sees every message */
+		0, NULL, NULL, http_server_access, tb,
+		MHD_OPTION_EXTERNAL_LOGGER, http_server_log_mhd, NULL, /* first, so it sees every message */
 		MHD_OPTION_LISTEN_SOCKET, listen_fd,
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout,
 		MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_connections_per_ip,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)o->connection_memory,
-		MHD_OPTION_NOTIFY_COMPLETED, http_completed, tb,
-		MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, http_server_completed, tb,
+		MHD_OPTION_UNESCAPE_CALLBACK, http_server_unescape, NULL,
 		MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
 		MHD_OPTION_END);
 	if (!tb->mhd)
