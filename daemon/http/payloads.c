@@ -9,6 +9,7 @@
 #include "boot/payloads.h"
 #include "http/file.h"
 #include "http/reply.h"
+#include "http/urlname.h"
 
 enum MHD_Result http_payloads_file(struct request *r, const char *name)
 {

@@ -125,6 +125,16 @@ struct fixture {
 static const char hello[] = "hello\n";
 static const char pinned_sha[] = "1111111111111111111111111111111111111111111111111111111111111111";
 
+static const struct {
+	const char *name, *text;
+} fx_files[] = {
+	{ "hello.txt", hello },
+	{ "pinned.bin", "whatever the bytes\n" },
+	{ "pinned.bin.sha256", pinned_sha },
+	{ "badpin.bin", "x" },
+	{ "badpin.bin.sha256", "not a checksum\n" }, /* too short: the file's own checksum stands */
+};
+
 static int fx_setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
@@ -132,21 +142,11 @@ static int fx_setup(void **state)
 
 	if (!fx || testlib_setup_tmpdir(state))
 		return -1;
-	path = testlib_path("hello.txt");
-	testlib_write_text(path, hello);
-	free(path);
-	path = testlib_path("pinned.bin");
-	testlib_write_text(path, "whatever the bytes\n");
-	free(path);
-	path = testlib_path("pinned.bin.sha256");
-	testlib_write_text(path, pinned_sha);
-	free(path);
-	path = testlib_path("badpin.bin");
-	testlib_write_text(path, "x");
-	free(path);
-	path = testlib_path("badpin.bin.sha256");
-	testlib_write_text(path, "not a checksum\n"); /* too short: the file's own checksum stands */
-	free(path);
+	for (size_t i = 0; i < sizeof(fx_files) / sizeof(fx_files[0]); i++) {
+		path = testlib_path(fx_files[i].name);
+		testlib_write_text(path, fx_files[i].text);
+		free(path);
+	}
 	path = testlib_path("machines.conf");
 	testlib_write_text(path,
 			   "52:54:00:12:34:56 name=lab1 variant=net payloads=hello.txt,gen/1000000,pinned.bin\n"
@@ -190,39 +190,37 @@ static char *manifest_ok(struct fixture *fx, const char *id)
 	return out;
 }
 
-static void test_manifest_lines(void **state)
+/* id's manifest is want (freed here). */
+static void expect_manifest(struct fixture *fx, const char *id, char *want)
 {
-	struct fixture *fx = *state;
-	char hello_sha[DIGEST_HEX_LEN], *want, *got;
+	char *got = manifest_ok(fx, id);
 
-	assert_int_equal(digest_sha256_buf(hello, strlen(hello), hello_sha), 0);
-	want = testlib_asprintf("%s 6 hello.txt\n" GEN_1000000_SHA " 1000000 gen/1000000\n%s 19 pinned.bin\n",
-				hello_sha, pinned_sha);
-	got = manifest_ok(fx, "lab1");
-	assert_string_equal(got, want);
-	free(got);
-	/* the same again, with the checksums remembered */
-	got = manifest_ok(fx, "lab1");
 	assert_string_equal(got, want);
 	free(got);
 	free(want);
+}
 
-	got = manifest_ok(fx, "bare");
-	assert_string_equal(got, "");
-	free(got);
+static void test_manifest_lines(void **state)
+{
+	struct fixture *fx = *state;
+	char hello_sha[DIGEST_HEX_LEN];
+
+	assert_int_equal(digest_sha256_buf(hello, strlen(hello), hello_sha), 0);
+	/* twice: the second time the checksums are remembered */
+	for (int i = 0; i < 2; i++)
+		expect_manifest(fx, "lab1",
+				testlib_asprintf("%s 6 hello.txt\n" GEN_1000000_SHA " 1000000 gen/1000000\n"
+						 "%s 19 pinned.bin\n", hello_sha, pinned_sha));
+	expect_manifest(fx, "bare", testlib_asprintf("%s", ""));
 }
 
 static void test_manifest_bad_pin_is_ignored(void **state)
 {
 	struct fixture *fx = *state;
-	char sha[DIGEST_HEX_LEN], *want, *got;
+	char sha[DIGEST_HEX_LEN];
 
 	assert_int_equal(digest_sha256_buf("x", 1, sha), 0);
-	want = testlib_asprintf("%s 1 badpin.bin\n", sha);
-	got = manifest_ok(fx, "badpin");
-	assert_string_equal(got, want);
-	free(got);
-	free(want);
+	expect_manifest(fx, "badpin", testlib_asprintf("%s 1 badpin.bin\n", sha));
 }
 
 static void test_manifest_missing_payload(void **state)
@@ -244,7 +242,7 @@ static void test_machine_by_name_or_mac(void **state)
 {
 	struct fixture *fx = *state;
 	const struct machine *m;
-	char *got, sha[DIGEST_HEX_LEN], *want;
+	char sha[DIGEST_HEX_LEN];
 
 	m = payloads_machine(fx->machines, "lab1");
 	assert_non_null(m);
@@ -263,11 +261,7 @@ static void test_machine_by_name_or_mac(void **state)
 	assert_true(m->is_default);
 
 	assert_int_equal(payloads_gen_sha256(1, sha), 0);
-	want = testlib_asprintf("%s 1 gen/1\n", sha);
-	got = manifest_ok(fx, "mac-0200000000aa");
-	assert_string_equal(got, want);
-	free(got);
-	free(want);
+	expect_manifest(fx, "mac-0200000000aa", testlib_asprintf("%s 1 gen/1\n", sha));
 }
 
 static void test_entry(void **state)
