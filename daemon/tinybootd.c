@@ -11,7 +11,7 @@
 #include "boot/boots.h"
 #include "build/builder.h"
 #include "lib/etag.h"
-#include "http/http.h"
+#include "http/server.h"
 #include "lib/listen.h"
 #include "lib/log.h"
 #include "conf/options.h"

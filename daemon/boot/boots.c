@@ -15,7 +15,6 @@
 #include "lib/log.h"
 #include "conf/recipe.h"
 
-#define BOOTS_MAX 4096      /* oldest boots are forgotten in memory (the journal keeps them) */
 #define BOOTS_EVENTS_MAX 8
 #define BOOTS_JOURNAL_LINE_MAX (64 * 1024)
 

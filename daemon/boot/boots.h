@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #define BOOTS_TOKEN_LEN 33 /* 32 hex digits + NUL */
+#define BOOTS_MAX 4096      /* boots kept in memory; older ones live on in the journal only */
 
 struct boots;
 

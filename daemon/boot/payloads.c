@@ -15,7 +15,6 @@
 #include "lib/etag.h"
 #include "conf/machines.h"
 
-#define PAYLOADS_GEN_BLOCK (64 * 1024)
 #define PAYLOADS_SHA_SLOTS 8
 
 /* splitmix64: fast, and every 8-byte word depends only on its index */
@@ -107,51 +106,31 @@ int payloads_gen_sha256(uint64_t n, char hex[DIGEST_HEX_LEN])
 	return 0;
 }
 
-static ssize_t payloads_gen_reader(void *cls, uint64_t pos, char *buf, size_t max)
+const struct machine *payloads_machine(const struct machines *ms, const char *id)
 {
-	uint64_t total = *(uint64_t *)cls;
-	size_t len;
+	const struct machine *m = machines_by_name(ms, id);
 
-	if (pos >= total)
-		return MHD_CONTENT_READER_END_OF_STREAM;
-	len = total - pos < max ? (size_t)(total - pos) : max;
-	payloads_gen_fill(pos, buf, len);
-	return (ssize_t)len;
-}
+	if (!m && strncmp(id, "mac-", 4) == 0 && strlen(id) == 16) {
+		/* a machine on the default entry is named after its MAC */
+		char mac[18];
 
-enum MHD_Result payloads_serve_gen(struct request *r, const char *size)
-{
-	struct MHD_Response *resp;
-	uint64_t n, *cls;
-
-	if (payloads_gen_size(size, &n))
-		return http_send_error(r, MHD_HTTP_BAD_REQUEST,
-				       "gen/N takes a size from 1 to %llu bytes",
-				       (unsigned long long)PAYLOADS_GEN_MAX);
-	cls = malloc(sizeof(*cls));
-	if (!cls)
-		return MHD_NO;
-	*cls = n;
-	resp = MHD_create_response_from_callback(n, PAYLOADS_GEN_BLOCK, payloads_gen_reader, cls, free);
-	if (!resp) {
-		free(cls);
-		return MHD_NO;
+		snprintf(mac, sizeof(mac), "%.2s:%.2s:%.2s:%.2s:%.2s:%.2s", id + 4, id + 6, id + 8,
+			 id + 10, id + 12, id + 14);
+		m = machines_find(ms, mac, NULL);
 	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	return http_send(r, MHD_HTTP_OK, resp);
+	return m;
 }
 
-/* Size and expected checksum of one payload file: the pinned NAME.sha256 wins over the bytes. */
-static int payloads_file_entry(struct request *r, const char *name, uint64_t *size,
-			       char hex[DIGEST_HEX_LEN])
+/* The file's own checksum, unless NAME.sha256 beside it pins another one. */
+static int payloads_file_entry(int payloads_fd, struct etag_cache *etags, const char *name,
+			       uint64_t *size, char hex[DIGEST_HEX_LEN])
 {
 	char pin[300], etag[ETAG_LEN], buf[80];
 	struct stat st;
 	ssize_t n;
 	int fd, rc;
 
-	fd = openat(r->rt->payloads_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = openat(payloads_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -159,14 +138,14 @@ static int payloads_file_entry(struct request *r, const char *name, uint64_t *si
 		return -ENOENT;
 	}
 	*size = (uint64_t)st.st_size;
-	rc = etag_cache_get(r->tb->etags, fd, &st, etag);
+	rc = etag_cache_get(etags, fd, &st, etag);
 	close(fd);
 	if (rc)
 		return rc;
 	memcpy(hex, etag + 1, 64);
 	hex[64] = '\0';
 	snprintf(pin, sizeof(pin), "%s.sha256", name);
-	fd = openat(r->rt->payloads_fd, pin, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(payloads_fd, pin, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
@@ -179,63 +158,62 @@ static int payloads_file_entry(struct request *r, const char *name, uint64_t *si
 	return 0;
 }
 
-enum MHD_Result payloads_serve_manifest(struct request *r)
+int payloads_entry(int payloads_fd, struct etag_cache *etags, const char *name, uint64_t *size,
+		   char hex[DIGEST_HEX_LEN])
 {
-	const char *id = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "id");
-	const struct machine *m;
-	char *body = NULL;
-	size_t len = 0, cap = 0;
-	enum MHD_Result ret;
+	int rc;
 
-	if (!r->rt->machines)
-		return http_send_error(r, MHD_HTTP_NOT_FOUND, "no machines are configured");
-	if (!id || !urlname_valid(id))
-		return http_send_error(r, MHD_HTTP_BAD_REQUEST, "manifest?id=MACHINE is required");
-	m = machines_by_name(r->rt->machines, id);
-	if (!m && strncmp(id, "mac-", 4) == 0 && strlen(id) == 16) {
-		/* a machine on the default entry is named after its MAC */
-		char mac[18];
+	if (strncmp(name, "gen/", 4) != 0)
+		return payloads_file_entry(payloads_fd, etags, name, size, hex);
+	rc = payloads_gen_size(name + 4, size);
+	if (!rc)
+		rc = payloads_gen_sha256(*size, hex);
+	return rc;
+}
 
-		snprintf(mac, sizeof(mac), "%.2s:%.2s:%.2s:%.2s:%.2s:%.2s", id + 4, id + 6, id + 8,
-			 id + 10, id + 12, id + 14);
-		m = machines_find(r->rt->machines, mac, NULL);
-	}
-	if (!m)
-		return http_send_error(r, MHD_HTTP_NOT_FOUND, "no machine named '%s'", id);
+int payloads_manifest(const struct machine *m, int payloads_fd, struct etag_cache *etags,
+		      char **out, size_t *len, const char **failed)
+{
+	size_t used = 0, cap = 64;
+	char *body = malloc(cap);
+
+	*failed = NULL;
+	if (!body)
+		return -ENOMEM;
+	body[0] = '\0';
 	for (size_t i = 0; i < m->npayloads; i++) {
 		const char *name = m->payloads[i];
 		char hex[DIGEST_HEX_LEN], line[400];
 		uint64_t size = 0;
 		int rc, n;
 
-		if (strncmp(name, "gen/", 4) == 0) {
-			rc = payloads_gen_size(name + 4, &size);
-			if (!rc)
-				rc = payloads_gen_sha256(size, hex);
-		} else {
-			rc = payloads_file_entry(r, name, &size, hex);
-		}
+		rc = payloads_entry(payloads_fd, etags, name, &size, hex);
 		if (rc) {
 			free(body);
-			return http_send_error(r, rc == -ENOENT ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
-					       "payload '%s' of %s: %s", name, id, strerror(-rc));
+			*failed = name;
+			return rc;
 		}
 		n = snprintf(line, sizeof(line), "%s %" PRIu64 " %s\n", hex, size, name);
-		if (len + (size_t)n + 1 > cap) {
+		if (n < 0 || (size_t)n >= sizeof(line)) {
+			free(body);
+			*failed = name;
+			return -ENAMETOOLONG;
+		}
+		if (used + (size_t)n + 1 > cap) {
 			char *grown;
 
 			cap = (cap + (size_t)n + 1) * 2;
 			grown = realloc(body, cap);
 			if (!grown) {
 				free(body);
-				return MHD_NO;
+				return -ENOMEM;
 			}
 			body = grown;
 		}
-		memcpy(body + len, line, (size_t)n);
-		len += (size_t)n;
+		memcpy(body + used, line, (size_t)n + 1);
+		used += (size_t)n;
 	}
-	ret = http_send_text(r, MHD_HTTP_OK, "text/plain; charset=utf-8", body ? body : "", len);
-	free(body);
-	return ret;
+	*out = body;
+	*len = used;
+	return 0;
 }

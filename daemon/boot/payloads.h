@@ -1,4 +1,4 @@
-/* payloads.h - what guests fetch: files, generated streams, and each machine's manifest. */
+/* payloads.h - what guests fetch: generated streams, and each machine's manifest of its payloads. */
 #ifndef TINYBOOT_PAYLOADS_H
 #define TINYBOOT_PAYLOADS_H
 
@@ -6,9 +6,13 @@
 #include <stdint.h>
 
 #include "lib/digest.h"
-#include "http/http.h"
 
 #define PAYLOADS_GEN_MAX (1ULL << 30)
+#define PAYLOADS_GEN_BLOCK (64 * 1024) /* bytes generated per step */
+
+struct etag_cache;
+struct machine;
+struct machines;
 
 /* Deterministic bytes of /payloads/gen/N at offset pos (the same for every N). */
 void payloads_gen_fill(uint64_t pos, char *buf, size_t len);
@@ -17,10 +21,16 @@ int payloads_gen_sha256(uint64_t n, char hex[DIGEST_HEX_LEN]);
 /* Parse "N" of gen/N: 1..PAYLOADS_GEN_MAX, digits only. */
 int payloads_gen_size(const char *s, uint64_t *n);
 
-/* GET /payloads/gen/N */
-enum MHD_Result payloads_serve_gen(struct request *r, const char *size);
-/* GET /payloads/manifest?id=NAME: "SHA256 SIZE NAME" per payload of that machine. A payload
- * file NAME may be pinned by NAME.sha256 beside it: that checksum is then the expected one. */
-enum MHD_Result payloads_serve_manifest(struct request *r);
+/* The machine a manifest is asked for: by name, or "mac-" + 12 hex digits for a machine that
+ * falls to the default entry. NULL if none. */
+const struct machine *payloads_machine(const struct machines *ms, const char *id);
+/* Size and expected SHA-256 of one payload: gen/N computed, or the file NAME below payloads_fd,
+ * whose pinned NAME.sha256 beside it (when present and valid) wins over its bytes. */
+int payloads_entry(int payloads_fd, struct etag_cache *etags, const char *name, uint64_t *size,
+		   char hex[DIGEST_HEX_LEN]);
+/* m's manifest: "SHA256 SIZE NAME\n" per payload, in a new NUL-terminated string of *len bytes.
+ * On failure *failed names the payload that failed (NULL when memory ran out). */
+int payloads_manifest(const struct machine *m, int payloads_fd, struct etag_cache *etags,
+		      char **out, size_t *len, const char **failed);
 
 #endif

@@ -4,7 +4,9 @@
 #include <time.h>
 #include <zlib.h>
 
-enum MHD_Result api_index(struct request *r)
+#include "http/reply.h"
+
+enum MHD_Result http_api_index(struct request *r)
 {
 	static const char body[] =
 		"tinybootd " TINYBOOT_VERSION "\n"
@@ -16,7 +18,7 @@ enum MHD_Result api_index(struct request *r)
 	return http_send_text(r, MHD_HTTP_OK, "text/plain; charset=utf-8", body, sizeof(body) - 1);
 }
 
-enum MHD_Result api_healthz(struct request *r)
+enum MHD_Result http_api_healthz(struct request *r)
 {
 	bool draining = atomic_load(&r->tb->draining);
 	json_t *obj;
@@ -26,7 +28,7 @@ enum MHD_Result api_healthz(struct request *r)
 	return http_send_json(r, draining ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, obj);
 }
 
-enum MHD_Result api_version(struct request *r)
+enum MHD_Result http_api_version(struct request *r)
 {
 	json_t *obj;
 

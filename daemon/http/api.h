@@ -2,10 +2,10 @@
 #ifndef TINYBOOT_API_H
 #define TINYBOOT_API_H
 
-#include "http/http.h"
+#include "http/request.h"
 
-enum MHD_Result api_index(struct request *r);
-enum MHD_Result api_healthz(struct request *r);
-enum MHD_Result api_version(struct request *r);
+enum MHD_Result http_api_index(struct request *r);
+enum MHD_Result http_api_healthz(struct request *r);
+enum MHD_Result http_api_version(struct request *r);
 
 #endif

@@ -1,4 +1,4 @@
-/* http_boot.c - a machine asks how to boot, downloads kernel and initrd, and reports back. */
+/* boot.c - a machine asks how to boot, downloads kernel and initrd, and reports back. */
 #include "http/boot.h"
 
 #include <errno.h>
@@ -7,12 +7,13 @@
 #include <string.h>
 
 #include "boot/boots.h"
-#include "build/builder.h"
 #include "boot/ipxe.h"
-#include "lib/log.h"
+#include "build/builder.h"
 #include "conf/machines.h"
 #include "conf/recipe.h"
 #include "conf/variant.h"
+#include "http/reply.h"
+#include "lib/log.h"
 
 #define HTTP_BOOT_SCRIPT_MAX 8192
 #define HTTP_BOOT_CMDLINE_MAX 2048
@@ -274,7 +275,7 @@ enum MHD_Result http_boot_machines(struct request *r)
 	return http_send_json(r, MHD_HTTP_OK, out);
 }
 
-void http_boot_note_download(struct request *r, const char *name)
+static void http_boot_note_download(struct request *r, const char *name)
 {
 	const char *token = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "boot");
 
@@ -284,4 +285,16 @@ void http_boot_note_download(struct request *r, const char *name)
 		boots_event(r->tb->boots, token, "kernel sent");
 	else if (strcmp(name, "initrd") == 0)
 		boots_event(r->tb->boots, token, "initrd sent");
+}
+
+enum MHD_Result http_boot_counted(struct request *r, enum MHD_Result ret, const char *name)
+{
+	const union MHD_ConnectionInfo *info;
+
+	if (ret != MHD_YES || r->head)
+		return ret;
+	info = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+	if (info && (info->http_status == MHD_HTTP_OK || info->http_status == MHD_HTTP_PARTIAL_CONTENT))
+		http_boot_note_download(r, name);
+	return ret;
 }

@@ -1,8 +1,8 @@
-/* http_boot.h - the boot loop over HTTP: iPXE scripts, boots, reports, machine states. */
+/* boot.h - the boot loop over HTTP: iPXE scripts, boots, reports, machine states. */
 #ifndef TINYBOOT_HTTP_BOOT_H
 #define TINYBOOT_HTTP_BOOT_H
 
-#include "http/http.h"
+#include "http/request.h"
 
 #define HTTP_BOOT_REPORT_MAX (16 * 1024)
 
@@ -12,7 +12,8 @@ enum MHD_Result http_boot_create(struct request *r);           /* POST /api/v1/b
 enum MHD_Result http_boot_get(struct request *r, const char *token); /* GET /api/v1/boots/T */
 enum MHD_Result http_boot_report(struct request *r);           /* POST /api/v1/reports */
 enum MHD_Result http_boot_machines(struct request *r);         /* GET /api/v1/machines */
-/* After a kernel or initrd was queued: note it against ?boot=TOKEN, if the request had one. */
-void http_boot_note_download(struct request *r, const char *name);
+/* After a kernel or initrd was answered (ret from its handler): a 200 or 206 GET counts as
+ * "kernel sent" / "initrd sent" against the request's ?boot=TOKEN, if it had one. Returns ret. */
+enum MHD_Result http_boot_counted(struct request *r, enum MHD_Result ret, const char *name);
 
 #endif

@@ -1,4 +1,4 @@
-/* http_file.c - open relative to a directory fd, fstat, then answer with the file's own bytes. */
+/* file.c - open relative to a directory fd, fstat, then answer with the file's own bytes. */
 #include "http/file.h"
 
 #include <errno.h>
@@ -10,11 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "http/httpdate.h"
+#include "http/range.h"
+#include "http/reply.h"
 #include "lib/digest.h"
 #include "lib/etag.h"
-#include "http/httpdate.h"
 #include "lib/log.h"
-#include "http/range.h"
 
 static const struct {
 	const char *suffix;

@@ -1,8 +1,8 @@
-/* http_file.h - static files: GET/HEAD, ranges, validators, zero-copy bodies. */
+/* file.h - static files: GET/HEAD, ranges, validators, zero-copy bodies. */
 #ifndef TINYBOOT_HTTP_FILE_H
 #define TINYBOOT_HTTP_FILE_H
 
-#include "http/http.h"
+#include "http/request.h"
 
 enum http_file_policy {
 	HTTP_FILE_REVALIDATE, /* may change: clients revalidate with the ETag */

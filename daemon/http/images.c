@@ -12,6 +12,7 @@
 #include "build/builder.h"
 #include "lib/fsutil.h"
 #include "http/file.h"
+#include "http/reply.h"
 #include "lib/log.h"
 #include "conf/recipe.h"
 

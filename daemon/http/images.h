@@ -1,8 +1,8 @@
-/* http_images.h - images by variant name, the build API and the image catalogue. */
+/* images.h - images by variant name, the build API and the image catalogue. */
 #ifndef TINYBOOT_HTTP_IMAGES_H
 #define TINYBOOT_HTTP_IMAGES_H
 
-#include "http/http.h"
+#include "http/request.h"
 
 /* GET/HEAD /images/VARIANT/NAME[?wait=1] */
 enum MHD_Result http_images_file(struct request *r, const char *variant, const char *name);

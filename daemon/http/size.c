@@ -10,6 +10,7 @@
 #include "build/builder.h"
 #include "lib/fsutil.h"
 #include "build/ksize.h"
+#include "http/reply.h"
 #include "lib/log.h"
 #include "conf/variant.h"
 

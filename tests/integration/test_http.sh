@@ -228,6 +228,17 @@ test_method_not_allowed() {
 	expect_status 405
 }
 
+# Reports come from guests: bodies over 16 KiB are refused on every spelling of the path.
+test_report_body_limit_with_trailing_slash() {
+	head -c 20000 /dev/zero | tr '\0' x > "$T/big"
+	req POST /api/v1/reports --data-binary @"$T/big"
+	expect_status 413
+	expect_body '413 Content Too Large: body over 16384 bytes\n'
+	req POST /api/v1/reports/ --data-binary @"$T/big"
+	expect_status 413
+	expect_body '413 Content Too Large: body over 16384 bytes\n'
+}
+
 test_keep_alive_reuses_connection() {
 	local out
 	out=$(curl -sv -o /dev/null -o /dev/null "$TB_URL/payloads/hello.txt" "$TB_URL/payloads/blob.bin" 2>&1)
