@@ -14,6 +14,7 @@
 #include "lib/digest.h"
 #include "lib/log.h"
 #include "conf/recipe.h"
+#include "lib/names.h"
 
 #define BOOTS_EVENTS_MAX 8
 #define BOOTS_JOURNAL_LINE_MAX (64 * 1024)
@@ -402,7 +403,7 @@ int boots_validate_report(json_t *report, const char **token, const char **machi
 		return -EINVAL;
 	}
 	*token = json_string_value(json_object_get(report, "boot"));
-	if (*token && **token && (strlen(*token) != 32 || strspn(*token, "0123456789abcdef") != 32)) {
+	if (*token && **token && !names_hex_lower(*token, 32)) {
 		snprintf(err, errlen, "\"boot\" must be the 32-hex-digit token from the command line");
 		return -EINVAL;
 	}

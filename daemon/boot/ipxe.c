@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "conf/recipe.h"
+#include "lib/names.h"
 
 /*
  * What an iPXE script reader treats specially: a newline ends a command, a trailing '\' joins
@@ -75,8 +76,7 @@ static bool ipxe_path_ok(const char *path)
 		return false;
 	if (!q)
 		return true;
-	return strncmp(q, "?boot=", 6) == 0 && strlen(q + 6) == 32 &&
-	       strspn(q + 6, "0123456789abcdef") == 32;
+	return strncmp(q, "?boot=", 6) == 0 && names_hex_lower(q + 6, 32);
 }
 
 static bool ipxe_cmdline_ok(const char *cmdline)

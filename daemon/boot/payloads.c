@@ -14,6 +14,7 @@
 
 #include "lib/etag.h"
 #include "conf/machines.h"
+#include "lib/names.h"
 
 #define PAYLOADS_SHA_SLOTS 8
 
@@ -41,19 +42,7 @@ void payloads_gen_fill(uint64_t pos, char *buf, size_t len)
 
 int payloads_gen_size(const char *s, uint64_t *n)
 {
-	uint64_t v = 0;
-
-	if (!*s || *s == '0' || strlen(s) > 10)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	if (v > PAYLOADS_GEN_MAX)
-		return -ERANGE;
-	*n = v;
-	return 0;
+	return names_gen_size(s, n);
 }
 
 static struct {

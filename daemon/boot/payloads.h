@@ -5,9 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/names.h"
 #include "lib/digest.h"
 
-#define PAYLOADS_GEN_MAX (1ULL << 30)
+#define PAYLOADS_GEN_MAX NAMES_GEN_MAX
 #define PAYLOADS_GEN_BLOCK (64 * 1024) /* bytes generated per step */
 
 struct etag_cache;

@@ -14,6 +14,7 @@
 #include "conf/variant.h"
 #include "http/reply.h"
 #include "lib/log.h"
+#include "lib/names.h"
 
 #define HTTP_BOOT_SCRIPT_MAX 8192
 #define HTTP_BOOT_CMDLINE_MAX 2048
@@ -279,7 +280,7 @@ static void http_boot_note_download(struct request *r, const char *name)
 {
 	const char *token = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "boot");
 
-	if (!token || strlen(token) != 32 || strspn(token, "0123456789abcdef") != 32)
+	if (!token || !names_hex_lower(token, 32))
 		return;
 	if (strcmp(name, "bzImage") == 0)
 		boots_event(r->tb->boots, token, "kernel sent");

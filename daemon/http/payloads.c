@@ -10,6 +10,7 @@
 #include "http/file.h"
 #include "http/reply.h"
 #include "http/urlname.h"
+#include "lib/names.h"
 
 enum MHD_Result http_payloads_file(struct request *r, const char *name)
 {
@@ -64,7 +65,7 @@ enum MHD_Result http_payloads_manifest(struct request *r)
 
 	if (!r->rt->machines)
 		return http_send_error(r, MHD_HTTP_NOT_FOUND, "no machines are configured");
-	if (!id || !urlname_valid(id))
+	if (!id || !names_file_valid(id))
 		return http_send_error(r, MHD_HTTP_BAD_REQUEST, "manifest?id=MACHINE is required");
 	m = payloads_machine(r->rt->machines, id);
 	if (!m)

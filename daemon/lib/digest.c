@@ -1,5 +1,6 @@
 /* digest.c - SHA-256 through OpenSSL's EVP interface. */
 #include "lib/digest.h"
+#include "lib/names.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -72,10 +73,5 @@ int digest_sha256_buf(const void *data, size_t len, char hex[DIGEST_HEX_LEN])
 
 int digest_is_hex(const char *s)
 {
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return i == 64;
+	return names_hex_lower(s, DIGEST_HEX_LEN - 1);
 }
