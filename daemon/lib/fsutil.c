@@ -1,6 +1,7 @@
 /* fsutil.c - the file-system steps every build and publish shares. */
 #include "lib/fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -191,4 +192,105 @@ int fsutil_copy_file(const char *src, const char *dst, mode_t mode)
 		rc = -errno;
 	close(in);
 	return rc;
+}
+
+int fsutil_read_fd(int fd, size_t hint, size_t max, char **out, size_t *outlen)
+{
+	size_t cap = (hint < max ? hint : max) + 1, n = 0; /* +1: hits EOF without a second grow */
+	char *buf = malloc(cap + 1), *nb;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			if (cap > max) {
+				free(buf);
+				return -EFBIG;
+			}
+			cap = cap > max / 2 ? max + 1 : cap * 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = errno;
+
+			free(buf);
+			return -err;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > max) {
+		free(buf);
+		return -EFBIG;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*outlen = n;
+	return 0;
+}
+
+/* Each level holds one fd, so refuse depths that would run out of them. */
+#define FSUTIL_RMTREE_DEPTH_MAX 256
+
+static int fsutil_rmtree_at(int at, const char *name, unsigned depth)
+{
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int fd, rc = 0;
+
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(at, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	if (depth >= FSUTIL_RMTREE_DEPTH_MAX)
+		return -ELOOP;
+	/* tar keeps a read-only directory read-only, and then its entries cannot be unlinked */
+	if ((st.st_mode & S_IRWXU) != S_IRWXU &&
+	    fchmodat(at, name, (st.st_mode & 07777) | S_IRWXU, 0) < 0)
+		return -errno;
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	for (;;) {
+		errno = 0;
+		e = readdir(d);
+		if (!e) {
+			rc = errno ? -errno : 0;
+			break;
+		}
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		rc = fsutil_rmtree_at(dirfd(d), e->d_name, depth + 1);
+		if (rc < 0)
+			break;
+	}
+	closedir(d);
+	if (rc == 0 && unlinkat(at, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		rc = -errno;
+	return rc;
+}
+
+int fsutil_rmtree(int dirfd, const char *name)
+{
+	if (!name || !*name)
+		return -EINVAL;
+	return fsutil_rmtree_at(dirfd, name, 0);
 }
