@@ -117,7 +117,7 @@ static bool builder_inputs_unchanged(struct builder *b, struct build *bd)
 static void builder_run_one(struct builder *b, struct build *bd)
 {
 	struct build_ctx ctx;
-	char log_path[BUILD_PATH_MAX], artifact[DIGEST_HEX_LEN] = "";
+	char log_path[BUILD_PATH_MAX] = "", artifact[DIGEST_HEX_LEN] = "";
 	double started = build_now();
 	int rc;
 

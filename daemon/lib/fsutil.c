@@ -28,8 +28,11 @@ int fsutil_mkdirs(const char *path, mode_t mode)
 {
 	char buf[4096];
 	size_t len = strlen(path);
+	struct stat st;
 
-	if (len == 0 || len >= sizeof(buf))
+	if (len == 0)
+		return -EINVAL;
+	if (len >= sizeof(buf))
 		return -ENAMETOOLONG;
 	memcpy(buf, path, len + 1);
 	for (char *p = buf + 1; *p; p++) {
@@ -40,9 +43,14 @@ int fsutil_mkdirs(const char *path, mode_t mode)
 			return -errno;
 		*p = '/';
 	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+	if (mkdir(buf, mode) == 0)
+		return 0;
+	if (errno != EEXIST)
 		return -errno;
-	return 0;
+	/* what exists must be a directory (or a link to one) */
+	if (stat(buf, &st) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
 int fsutil_read_file(const char *path, size_t max, char **out, size_t *len)
