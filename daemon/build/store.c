@@ -238,6 +238,8 @@ int store_publish_files(const struct store *s, enum store_area area, const char 
 		snprintf(err, errlen, "publish %s: %s", key, strerror(-rc));
 		return rc;
 	}
+	/* what an earlier attempt of this process left (builds of one key hold its tree's lock) */
+	fsutil_rmtree(AT_FDCWD, tmp);
 	if (mkdir(tmp, 0755) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "mkdir %s: %s", tmp, strerror(errno));

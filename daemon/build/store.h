@@ -58,7 +58,8 @@ struct store_file {
 };
 
 /* Copy files out of srcdir into a fresh tmp directory and publish it as STATE/AREA/KEY (kernels,
- * busybox). Returns 0 or -errno with err naming the step that failed. */
+ * busybox). The caller keeps two builds of one KEY apart (they share a tree and its lock); what
+ * an earlier attempt left in tmp/ is replaced. Returns 0 or -errno with err naming the step. */
 int store_publish_files(const struct store *s, enum store_area area, const char *key,
 			const char *srcdir, const struct store_file *files, size_t n, char *err,
 			size_t errlen);

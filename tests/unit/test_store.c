@@ -228,14 +228,20 @@ static void test_publish_files(void **s)
 		{ ".config", "config", 0644 },
 		{ "not-built", "bin", 0755 },
 	};
-	char *tree = testlib_path("tree"), err[1024] = "", *text;
+	char *tree = testlib_path("tree"), err[1024] = "", *text, path[4096];
 	struct stat sb;
 
 	(void)s;
 	assert_int_equal(fsutil_mkdirs(pathf("%s/out", tree), 0755), 0);
 	testlib_write_text(pathf("%s/out/bin", tree), "ELF");
 	testlib_write_text(pathf("%s/.config", tree), "CONFIG_X=y\n");
+	/* an earlier attempt that failed half-way left its tmp behind */
+	assert_int_equal(store_tmp_path(st, STORE_BUSYBOX, ART1, path, sizeof(path)), 0);
+	assert_int_equal(mkdir(path, 0755), 0);
+	testlib_write_text(pathf("%s/junk", path), "x");
 	assert_int_equal(store_publish_files(st, STORE_BUSYBOX, ART1, tree, files, 2, err, sizeof(err)), 0);
+	assert_false(exists_at("busybox/" ART1 "/junk"));
+	assert_int_equal(entries_at("tmp"), 0);
 	text = read_at("busybox/" ART1 "/config");
 	assert_string_equal(text, "CONFIG_X=y\n");
 	free(text);
