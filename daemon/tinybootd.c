@@ -139,7 +139,7 @@ int main(int argc, char *argv[])
 	if (boots_open(tb.current.rt->opts.state_dir, &tb.boots, err, sizeof(err)))
 		fatalx(EXIT_DIRS, "%s", err);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (builder_new(&tb, tb.current.rt->opts.max_kernel_builds, &tb.builder))
+	if (builder_new(tb.etags, tb.current.rt->opts.state_dir, tb.current.rt->opts.max_kernel_builds, &tb.builder))
 		fatalx(EXIT_DIRS, "cannot set up the build queue in %s", tb.current.rt->opts.state_dir);
 
 	listen_fd = listen_open(tb.current.rt->opts.listen, tb.listen_address, sizeof(tb.listen_address));

@@ -195,13 +195,12 @@ static int bbuild_configure(struct build_ctx *ctx, const char *src, const char *
 
 static int bbuild_compile(struct build_ctx *ctx, const char *src, const char *tree)
 {
-	static const char *const outputs[][2] = {
-		{ "busybox", "busybox" },
-		{ "busybox.links", "busybox.links" },
-		{ ".config", "config" },
+	static const struct store_file outputs[] = {
+		{ "busybox", "busybox", 0755 },
+		{ "busybox.links", "busybox.links", 0644 },
+		{ ".config", "config", 0644 },
 	};
 	char obj[BUILD_PATH_MAX + 4], jobs[32], cc[256], extra[BUILD_PATH_MAX + 32];
-	char tmp[BUILD_PATH_MAX], from[BUILD_PATH_MAX], to[BUILD_PATH_MAX];
 	char *argv[16];
 	size_t n = 0;
 	int rc;
@@ -220,27 +219,8 @@ static int bbuild_compile(struct build_ctx *ctx, const char *src, const char *tr
 	rc = build_make(ctx, "busybox build", argv, NULL, false);
 	if (rc)
 		return rc;
-
-	fsutil_path(tmp, sizeof(tmp), "%s/tmp/busybox-%s.%ld", ctx->o->state_dir, ctx->busybox_key,
-		    (long)getpid());
-	if (mkdir(tmp, 0755) < 0) {
-		rc = -errno;
-		snprintf(ctx->error, sizeof(ctx->error), "mkdir %s: %s", tmp, strerror(errno));
-		return rc;
-	}
-	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
-		fsutil_path(from, sizeof(from), "%s/%s", tree, outputs[i][0]);
-		fsutil_path(to, sizeof(to), "%s/%s", tmp, outputs[i][1]);
-		rc = fsutil_copy_file(from, to, i == 0 ? 0755 : 0644);
-		if (rc) {
-			snprintf(ctx->error, sizeof(ctx->error), "copy %s: %s", from, strerror(-rc));
-			return rc;
-		}
-	}
-	rc = build_publish_dir(tmp, ctx->busybox_dir);
-	if (rc < 0)
-		snprintf(ctx->error, sizeof(ctx->error), "publish %s: %s", ctx->busybox_dir, strerror(-rc));
-	return rc < 0 ? rc : 0;
+	return store_publish_files(ctx->store, STORE_BUSYBOX, ctx->busybox_key, tree, outputs,
+				   sizeof(outputs) / sizeof(outputs[0]), ctx->error, sizeof(ctx->error));
 }
 
 static int bbuild_inputs(struct build_ctx *ctx, const struct source *bs, const char *toolchain,
@@ -261,7 +241,7 @@ int bbuild_run(struct build_ctx *ctx)
 	const struct recipe *r = ctx->v->recipe;
 	const struct source *bs = sources_find(ctx->sources, r->busybox_source);
 	char src[BUILD_PATH_MAX], tree[BUILD_PATH_MAX], bin[BUILD_PATH_MAX], memo[DIGEST_HEX_LEN] = "";
-	char toolchain[BBUILD_TOOLCHAIN_ID_MAX];
+	char toolchain[BBUILD_TOOLCHAIN_ID_MAX], tree_name[256];
 	double start = build_now();
 	int rc, lockfd;
 
@@ -272,17 +252,17 @@ int bbuild_run(struct build_ctx *ctx)
 	if (rc)
 		return rc;
 	build_log(ctx, "# busybox toolchain: %.*s", (int)strlen(toolchain) - 1, toolchain);
-	rc = extract_source(bs, ctx->o->state_dir, ctx->log_fd, src, sizeof(src), ctx->error,
+	rc = extract_source(bs, store_dir(ctx->store), ctx->log_fd, src, sizeof(src), ctx->error,
 			     sizeof(ctx->error));
 	if (rc)
 		return rc;
-	fsutil_path(tree, sizeof(tree), "%s/trees/%s-%s-%s", ctx->o->state_dir, bs->name, r->libc, r->arch);
-	lockfd = build_lock_tree(ctx, tree);
+	snprintf(tree_name, sizeof(tree_name), "%s-%s-%s", bs->name, r->libc, r->arch);
+	lockfd = store_lock_tree(ctx->store, tree_name, tree, sizeof(tree), ctx->error, sizeof(ctx->error));
 	if (lockfd < 0)
 		return lockfd;
 	/* the same fragment, source, libc, arch, compiler and library: the busybox of last time */
 	if (bbuild_inputs(ctx, bs, toolchain, memo) == 0 &&
-	    build_from_memo(ctx, "busybox", "busybox", memo, "busybox", X_OK, BBUILD_CONFIG_MAX,
+	    build_from_memo(ctx, STORE_BUSYBOX, memo, "busybox", X_OK, BBUILD_CONFIG_MAX,
 			    &ctx->busybox_config, ctx->busybox_key, ctx->busybox_dir, sizeof(ctx->busybox_dir))) {
 		ctx->busybox_cached = true;
 		build_log(ctx, "# busybox %s: inputs unchanged since it was built", ctx->busybox_key);
@@ -292,21 +272,16 @@ int bbuild_run(struct build_ctx *ctx)
 	if (rc)
 		goto out;
 	bbuild_key(ctx, bs, toolchain);
-	fsutil_path(ctx->busybox_dir, sizeof(ctx->busybox_dir), "%s/busybox/%s", ctx->o->state_dir,
-		    ctx->busybox_key);
-	fsutil_path(bin, sizeof(bin), "%s/busybox", ctx->busybox_dir);
+	store_path(ctx->store, STORE_BUSYBOX, ctx->busybox_key, NULL, ctx->busybox_dir, sizeof(ctx->busybox_dir));
+	store_path(ctx->store, STORE_BUSYBOX, ctx->busybox_key, "busybox", bin, sizeof(bin));
 	if (access(bin, X_OK) == 0) {
 		ctx->busybox_cached = true;
 		build_log(ctx, "# busybox %s: already built for this .config", ctx->busybox_key);
 	} else {
-		char dir[BUILD_PATH_MAX];
-
-		fsutil_path(dir, sizeof(dir), "%s/busybox", ctx->o->state_dir);
-		fsutil_mkdirs(dir, 0755);
 		rc = bbuild_compile(ctx, src, tree);
 	}
 	if (!rc && memo[0])
-		build_memo_put(ctx, "busybox", memo, ctx->busybox_key);
+		store_memo_put(ctx->store, STORE_BUSYBOX, memo, ctx->busybox_key);
 out:
 	ctx->secs_busybox = build_now() - start;
 	flock(lockfd, LOCK_UN);

@@ -10,6 +10,7 @@
 #include "conf/options.h"
 #include "conf/sources.h"
 #include "conf/variant.h"
+#include "build/store.h"
 
 /* Bump when the builder's own output changes for the same inputs (layout of the initramfs...). */
 #define BUILD_FORMAT_VERSION 1
@@ -25,6 +26,7 @@ struct build_progress {
 
 struct build_ctx {
 	/* inputs */
+	struct store *store;       /* where everything is read from and published to */
 	const struct options *o;
 	const struct variant *v;
 	struct sources *sources;
@@ -38,14 +40,14 @@ struct build_ctx {
 	void (*set_step)(struct build_progress *p, const char *step);
 	/* kernel outputs */
 	char kernel_src[BUILD_PATH_MAX];
-	char kernel_dir[BUILD_PATH_MAX]; /* STATE/kernels/KEY: bzImage, vmlinux, System.map, config */
+	char kernel_dir[BUILD_PATH_MAX]; /* the store's kernels/KEY: bzImage, vmlinux, System.map, config */
 	char kernel_key[DIGEST_HEX_LEN];
 	char *kernel_config;
 	char headers_dir[BUILD_PATH_MAX]; /* UAPI headers for musl-gcc */
 	bool kernel_cached;
 	double secs_kernel_config, secs_kernel;
 	/* busybox outputs */
-	char busybox_dir[BUILD_PATH_MAX]; /* STATE/busybox/KEY: busybox, busybox.links, config */
+	char busybox_dir[BUILD_PATH_MAX]; /* the store's busybox/KEY: busybox, busybox.links, config */
 	char busybox_key[DIGEST_HEX_LEN];
 	char *busybox_config;
 	bool busybox_cached;
@@ -71,6 +73,10 @@ int bbuild_toolchain_id(const struct recipe *r, struct etag_cache *digests, char
 			char *err, size_t errlen);
 /* initramfs.c: write the compressed cpio to path and its sha256 to sha. */
 int initramfs_write(struct build_ctx *ctx, const char *path, char sha[DIGEST_HEX_LEN]);
+/* artifact.c: once kernel and busybox are built, assemble build ID's artifact (initrd, bzImage,
+ * cmdline, manifest.json, build.log from log_path), publish and index it; artifact gets its key. */
+int artifact_publish(struct build_ctx *ctx, const char *id, const char *log_path, double started,
+		     char artifact[DIGEST_HEX_LEN]);
 
 /* shared by the steps (kbuild.c) */
 int build_make(struct build_ctx *ctx, const char *what, char *const argv[], const char *cwd,
@@ -79,22 +85,12 @@ int build_make(struct build_ctx *ctx, const char *what, char *const argv[], cons
 int build_make_stdin(struct build_ctx *ctx, const char *what, char *const argv[], const char *stdin_text);
 void build_log(struct build_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 double build_now(void);
-/* Memo of "these exact inputs gave that key" (STATE/memo/KIND-INPUTS), so a build whose
- * fragments did not change skips the configuration steps. */
-int build_memo_get(struct build_ctx *ctx, const char *kind, const char *inputs, char key[DIGEST_HEX_LEN]);
-void build_memo_put(struct build_ctx *ctx, const char *kind, const char *inputs, const char *key);
-/* A memo hit for KIND (kernels: bzImage, busybox: busybox): STATE/KIND_DIR/KEY must still hold
- * `product` (passing access(2) with product_mode) and `config`; then *config, key and dir are filled. */
-bool build_from_memo(struct build_ctx *ctx, const char *kind, const char *kind_dir, const char *memo,
-		     const char *product, int product_mode, size_t config_max, char **config, char key[DIGEST_HEX_LEN],
+/* A memo hit in AREA (kernels: bzImage, busybox: busybox): the entry the memo names must still
+ * hold `product` (passing access(2) with product_mode) and `config`; then *config, key and dir
+ * are filled. */
+bool build_from_memo(struct build_ctx *ctx, enum store_area area, const char *memo, const char *product,
+		     int product_mode, size_t config_max, char **config, char key[DIGEST_HEX_LEN],
 		     char *dir, size_t dirlen);
 /* SHA-256 over a header line and the contents of files (in order). */
 int build_hash_files(const char *head, char *const files[], size_t n, char out[DIGEST_HEX_LEN]);
-/* Create a build tree and hold its lock (one build per tree, also across daemons sharing a
- * state directory). Returns the lock fd (close it to unlock) or -errno with ctx->error set. */
-int build_lock_tree(struct build_ctx *ctx, const char *tree);
-/* Publish a finished directory: fsync it, rename tmp -> final (an existing final wins), fsync
- * the parent. */
-int build_publish_dir(const char *tmp, const char *final);
-
 #endif

@@ -6,7 +6,6 @@
 #include <stddef.h>
 
 #include "lib/digest.h"
-#include "tinyboot.h"
 
 enum build_state { BUILD_QUEUED, BUILD_RUNNING, BUILD_DONE, BUILD_FAILED };
 
@@ -23,22 +22,37 @@ struct build_info {
 };
 
 struct builder;
+struct etag_cache;
+struct runtime;
+struct store;
 
-int builder_new(struct tinyboot *tb, unsigned workers, struct builder **out);
+/* Open the state directory (build/store.h: creates it, locks it, sweeps tmp/; -EWOULDBLOCK when
+ * another daemon has it) and start `workers` build threads. digests hashes the toolchain's
+ * libraries for build keys; it must outlive the builder. */
+int builder_new(struct etag_cache *digests, const char *state_dir, unsigned workers,
+		struct builder **out);
 /* Refuse new builds, kill running ones (their make process groups), answer every waiter. */
 void builder_shutdown(struct builder *b);
 /* Shut down if not yet done, join the workers, free. */
 void builder_free(struct builder *b);
-/* Resolve a variant to its build. start: queue it if it is neither built nor failed; retry: also
- * queue it again after a failure. On error *http_status says how to answer (400, 404, 500;
- * 409 with -ENOENT when !start and the variant has neither a build nor an artifact). */
+/* Resolve a variant (in rt's configuration) to its build. start: queue it if it is neither built
+ * nor failed; retry: also queue it again after a failure. Returns 0 with info, or with err:
+ *   -ENOENT      no such recipe or fragment
+ *   -EINVAL      a malformed variant name
+ *   -EAGAIN      !start and the variant has neither a build nor an artifact (info has its id)
+ *   -ESHUTDOWN   the daemon is stopping
+ *   -EBADMSG     the daemon's own inputs are broken (a recipe, sources.conf, a fragment file,
+ *                the toolchain): no key can be computed
+ *   -ENOMEM ... */
 int builder_request(struct builder *b, struct runtime *rt, const char *variant, bool start,
-		    bool retry, struct build_info *info, char *err, size_t errlen, unsigned *http_status);
+		    bool retry, struct build_info *info, char *err, size_t errlen);
 /* State of a build by id (this run's builds, then finished ones on disk). -ENOENT if unknown. */
-int builder_get(struct builder *b, struct runtime *rt, const char *id, struct build_info *info);
+int builder_get(struct builder *b, const char *id, struct build_info *info);
 /* Call fn(arg) once when build id finishes; -EALREADY if it is not queued or running. */
 int builder_wait(struct builder *b, const char *id, void (*fn)(void *arg), void *arg);
 const char *builder_state_name(enum build_state s);
 const char *builder_compiler(const struct builder *b);
+/* The state directory the builds go to. */
+struct store *builder_store(const struct builder *b);
 
 #endif

@@ -1,9 +1,6 @@
 /* buildutil.c - what the build steps share: running make with a clean environment, logging,
- * counting compiled objects for progress, publishing a finished directory. */
+ * counting compiled objects for progress, the memo lookup, hashing input files. */
 #include <errno.h>
-#include <stdlib.h>
-#include <fcntl.h>
-#include <sys/file.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +52,7 @@ static void build_count_line(void *arg, const char *line)
 static int build_run(struct build_ctx *ctx, const char *what, char *const argv[], const char *cwd,
 		     bool count_objects, const char *stdin_text)
 {
-	char cmd[2048], ccache_dir[BUILD_PATH_MAX + 16], ccache_base[BUILD_PATH_MAX + 16];
+	char cmd[2048], ccache[BUILD_PATH_MAX], ccache_dir[BUILD_PATH_MAX + 16], ccache_base[BUILD_PATH_MAX + 16];
 	char *env[16];
 	size_t n = 0;
 	double start = build_now();
@@ -80,9 +77,9 @@ static int build_run(struct build_ctx *ctx, const char *what, char *const argv[]
 	env[n++] = "KBUILD_BUILD_HOST=tinyboot";
 	env[n++] = "KBUILD_BUILD_VERSION=1";
 	env[n++] = "SOURCE_DATE_EPOCH=1767225600";
-	if (ctx->use_ccache) {
-		snprintf(ccache_dir, sizeof(ccache_dir), "CCACHE_DIR=%s/ccache", ctx->o->state_dir);
-		snprintf(ccache_base, sizeof(ccache_base), "CCACHE_BASEDIR=%s", ctx->o->state_dir);
+	if (ctx->use_ccache && store_path(ctx->store, STORE_CCACHE, NULL, NULL, ccache, sizeof(ccache)) == 0) {
+		snprintf(ccache_dir, sizeof(ccache_dir), "CCACHE_DIR=%s", ccache);
+		snprintf(ccache_base, sizeof(ccache_base), "CCACHE_BASEDIR=%s", store_dir(ctx->store));
 		env[n++] = ccache_dir;
 		env[n++] = ccache_base;
 		env[n++] = "CCACHE_NOHASHDIR=1";
@@ -117,54 +114,25 @@ int build_make_stdin(struct build_ctx *ctx, const char *what, char *const argv[]
 	return build_run(ctx, what, argv, NULL, false, stdin_text);
 }
 
-int build_memo_get(struct build_ctx *ctx, const char *kind, const char *inputs, char key[DIGEST_HEX_LEN])
-{
-	char path[BUILD_PATH_MAX], *text = NULL;
-	int rc;
-
-	if (fsutil_path(path, sizeof(path), "%s/memo/%s-%s", ctx->o->state_dir, kind, inputs))
-		return -ENAMETOOLONG;
-	rc = fsutil_read_file(path, 128, &text, NULL);
-	if (rc)
-		return rc;
-	rc = digest_is_hex(text) ? 0 : -EINVAL;
-	if (!rc)
-		memcpy(key, text, DIGEST_HEX_LEN);
-	free(text);
-	return rc;
-}
-
-void build_memo_put(struct build_ctx *ctx, const char *kind, const char *inputs, const char *key)
-{
-	char path[BUILD_PATH_MAX];
-
-	if (fsutil_path(path, sizeof(path), "%s/memo", ctx->o->state_dir) || fsutil_mkdirs(path, 0755) ||
-	    fsutil_path(path, sizeof(path), "%s/memo/%s-%s", ctx->o->state_dir, kind, inputs))
-		return;
-	fsutil_write_atomic(path, key, strlen(key));
-}
-
-bool build_from_memo(struct build_ctx *ctx, const char *kind, const char *kind_dir, const char *memo,
-		     const char *product, int product_mode, size_t config_max, char **config, char key[DIGEST_HEX_LEN],
+bool build_from_memo(struct build_ctx *ctx, enum store_area area, const char *memo, const char *product,
+		     int product_mode, size_t config_max, char **config, char key[DIGEST_HEX_LEN],
 		     char *dir, size_t dirlen)
 {
 	char found[DIGEST_HEX_LEN], path[BUILD_PATH_MAX];
 	char *text = NULL;
 
-	if (build_memo_get(ctx, kind, memo, found))
+	if (store_memo_get(ctx->store, area, memo, found) ||
+	    store_path(ctx->store, area, found, "config", path, sizeof(path)) ||
+	    fsutil_read_file(path, config_max, &text, NULL))
 		return false;
-	fsutil_path(path, sizeof(path), "%s/%s/%s/config", ctx->o->state_dir, kind_dir, found);
-	if (fsutil_read_file(path, config_max, &text, NULL))
-		return false;
-	fsutil_path(path, sizeof(path), "%s/%s/%s/%s", ctx->o->state_dir, kind_dir, found, product);
-	if (access(path, product_mode) != 0) {
+	if (store_path(ctx->store, area, found, product, path, sizeof(path)) ||
+	    access(path, product_mode) != 0 || store_path(ctx->store, area, found, NULL, dir, dirlen)) {
 		free(text);
 		return false;
 	}
 	free(*config);
 	*config = text;
 	memcpy(key, found, sizeof(found));
-	fsutil_path(dir, dirlen, "%s/%s/%s", ctx->o->state_dir, kind_dir, found);
 	return true;
 }
 
@@ -204,41 +172,4 @@ int build_hash_files(const char *head, char *const files[], size_t n, char out[D
 		rc = digest_sha256_buf(all, len, out);
 	free(all);
 	return rc;
-}
-
-int build_lock_tree(struct build_ctx *ctx, const char *tree)
-{
-	char lock[BUILD_PATH_MAX + 16];
-	int rc, fd;
-
-	rc = fsutil_mkdirs(tree, 0755);
-	if (rc) {
-		snprintf(ctx->error, sizeof(ctx->error), "mkdir %s: %s", tree, strerror(-rc));
-		return rc;
-	}
-	snprintf(lock, sizeof(lock), "%s/.tinyboot-lock", tree);
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-		rc = -errno;
-		snprintf(ctx->error, sizeof(ctx->error), "lock %s: %s", lock, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return rc;
-	}
-	return fd;
-}
-
-int build_publish_dir(const char *tmp, const char *final)
-{
-	int rc = fsutil_fsync_path(tmp);
-
-	if (rc)
-		return rc;
-	if (rename(tmp, final) < 0) {
-		/* someone published the same key first: identical content, keep theirs */
-		if (errno == ENOTEMPTY || errno == EEXIST)
-			return 1;
-		return -errno;
-	}
-	return fsutil_fsync_parent(final);
 }

@@ -1,19 +1,19 @@
-/* cpio.c - a deterministic newc cpio (initramfs) built in memory, written plain, gzip or xz. */
-#define ZLIB_CONST
+/* cpio.c - a deterministic newc cpio (initramfs) built in memory, written through lib/compress. */
 #include "build/cpio.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <lzma.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+
+#include "lib/compress.h"
+#include "lib/fsutil.h"
 
 struct cpio_entry {
 	char *path;
@@ -354,56 +354,10 @@ int cpio_add_node(struct cpio *c, const char *path, mode_t type_and_perm,
 
 static int cpio_tree_dir(struct cpio *c, int fd, char *buf, size_t blen);
 
-/* Read a regular file whole; the size may change under us, so read to EOF within the cap. */
-static int cpio_read_fd(int fd, size_t hint, unsigned char **out, size_t *outlen)
-{
-	size_t cap = hint + 1, n = 0;   /* +1: hits EOF without a second grow */
-	unsigned char *buf = malloc(cap), *nb;
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			if (cap > CPIO_MAX_FILE) {
-				free(buf);
-				return -EFBIG;
-			}
-			cap = cap > CPIO_MAX_FILE / 2 ? CPIO_MAX_FILE + 1 : cap * 2;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int err = errno;
-
-			free(buf);
-			return -err;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (n > CPIO_MAX_FILE) {
-		free(buf);
-		return -EFBIG;
-	}
-	*out = buf;
-	*outlen = n;
-	return 0;
-}
-
 static int cpio_tree_file(struct cpio *c, int pfd, const char *name, const char *path)
 {
 	struct stat st;
-	unsigned char *data = NULL;
+	char *data = NULL;
 	size_t len = 0;
 	int fd, rc;
 
@@ -421,10 +375,11 @@ static int cpio_tree_file(struct cpio *c, int pfd, const char *name, const char 
 	rc = -EFBIG;
 	if (st.st_size < 0 || (uintmax_t)st.st_size > CPIO_MAX_FILE)
 		goto out;
-	rc = cpio_read_fd(fd, (size_t)st.st_size, &data, &len);
+	/* the size may change under us: read to EOF within the cap */
+	rc = fsutil_read_fd(fd, (size_t)st.st_size, CPIO_MAX_FILE, &data, &len);
 	if (rc)
 		goto out;
-	rc = cpio_put(c, path, S_IFREG | (st.st_mode & 07777), 0, 0, data, len, 0);
+	rc = cpio_put(c, path, S_IFREG | (st.st_mode & 07777), 0, 0, (unsigned char *)data, len, 0);
 	if (rc)
 		free(data);
 out:
@@ -562,197 +517,15 @@ out:
 
 /* ---- writing ---- */
 
-struct cpio_out {
-	int fd;                 /* >= 0: write here; else grow buf */
-	unsigned char *buf;
-	size_t len, cap;
-};
-
-static int cpio_out_put(struct cpio_out *o, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	if (!len)
-		return 0;
-	if (o->fd >= 0) {
-		while (len) {
-			ssize_t r = write(o->fd, p, len);
-
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0)
-				return -errno;
-			if (r == 0)
-				return -EIO;
-			p += r;
-			len -= (size_t)r;
-		}
-		return 0;
-	}
-	if (len > SIZE_MAX - o->len)
-		return -ENOMEM;
-	if (o->len + len > o->cap) {
-		size_t cap = o->cap ? o->cap : 4096;
-		unsigned char *nb;
-
-		while (cap < o->len + len)
-			cap = cap > SIZE_MAX / 2 ? o->len + len : cap * 2;
-		nb = realloc(o->buf, cap);
-		if (!nb)
-			return -ENOMEM;
-		o->buf = nb;
-		o->cap = cap;
-	}
-	memcpy(o->buf + o->len, p, len);
-	o->len += len;
-	return 0;
-}
-
-/* The archive bytes pass through here, compressed on the way to the cpio_out. */
-struct cpio_writer {
-	enum cpio_compress how;
-	struct cpio_out *out;
-	z_stream zs;
-	gz_header gz;           /* must live as long as zs: deflate reads it lazily */
-	lzma_stream xs;
-	unsigned char tmp[32768];
-};
-
-static int cpio_zerr(int zrc)
-{
-	return zrc == Z_MEM_ERROR ? -ENOMEM : -EIO;
-}
-
-static int cpio_xerr(lzma_ret xrc)
-{
-	switch (xrc) {
-	case LZMA_MEM_ERROR:
-	case LZMA_MEMLIMIT_ERROR:
-		return -ENOMEM;
-	case LZMA_OPTIONS_ERROR:
-		return -EINVAL;
-	default:
-		return -EIO;
-	}
-}
-
-static int cpio_writer_init(struct cpio_writer *w, enum cpio_compress how, int level,
-			    struct cpio_out *out)
-{
-	lzma_stream xs_init = LZMA_STREAM_INIT;
-	int zrc;
-	lzma_ret xrc;
-
-	memset(w, 0, offsetof(struct cpio_writer, tmp));
-	w->how = how;
-	w->out = out;
-	switch (how) {
-	case CPIO_COMPRESS_NONE:
-		return 0;
-	case CPIO_COMPRESS_GZIP:
-		if (level < -1 || level > 9)
-			return -EINVAL;
-		zrc = deflateInit2(&w->zs, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
-		if (zrc != Z_OK)
-			return cpio_zerr(zrc);
-		/* fixed header: mtime 0 and OS "Unix" whatever zlib was built for */
-		w->gz.os = 3;
-		zrc = deflateSetHeader(&w->zs, &w->gz);
-		if (zrc != Z_OK) {
-			deflateEnd(&w->zs);
-			return cpio_zerr(zrc);
-		}
-		return 0;
-	case CPIO_COMPRESS_XZ:
-		if (level < -1 || level > 9)
-			return -EINVAL;
-		w->xs = xs_init;
-		/* the kernel's xz decoder knows only CRC32 and no check; single-threaded = one block */
-		xrc = lzma_easy_encoder(&w->xs, level < 0 ? 6 : (uint32_t)level, LZMA_CHECK_CRC32);
-		if (xrc != LZMA_OK) {
-			lzma_end(&w->xs);
-			return cpio_xerr(xrc);
-		}
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static void cpio_writer_end(struct cpio_writer *w)
-{
-	if (w->how == CPIO_COMPRESS_GZIP)
-		deflateEnd(&w->zs);
-	else if (w->how == CPIO_COMPRESS_XZ)
-		lzma_end(&w->xs);
-}
-
-/* Feed len bytes (finish: flush the stream end); every output chunk goes to w->out. */
-static int cpio_writer_run(struct cpio_writer *w, const void *data, size_t len, bool finish)
-{
-	int rc;
-
-	/* liblzma reports LZMA_BUF_ERROR for repeated calls without progress */
-	if (!len && !finish)
-		return 0;
-	if (w->how == CPIO_COMPRESS_NONE)
-		return cpio_out_put(w->out, data, len);
-	if (w->how == CPIO_COMPRESS_GZIP) {
-		const unsigned char *p = data;
-
-		do {
-			/* avail_in is a uInt: feed in slices */
-			uInt slice = len > UINT_MAX ? UINT_MAX : (uInt)len;
-			int zrc;
-
-			w->zs.next_in = p;
-			w->zs.avail_in = slice;
-			p += slice;
-			len -= slice;
-			do {
-				w->zs.next_out = w->tmp;
-				w->zs.avail_out = sizeof(w->tmp);
-				zrc = deflate(&w->zs, finish && !len ? Z_FINISH : Z_NO_FLUSH);
-				if (zrc == Z_STREAM_ERROR)
-					return -EIO;
-				rc = cpio_out_put(w->out, w->tmp, sizeof(w->tmp) - w->zs.avail_out);
-				if (rc)
-					return rc;
-			} while (w->zs.avail_out == 0 || (finish && !len && zrc != Z_STREAM_END));
-		} while (len);
-		return 0;
-	}
-	w->xs.next_in = data;
-	w->xs.avail_in = len;
-	for (;;) {
-		lzma_ret xrc;
-
-		w->xs.next_out = w->tmp;
-		w->xs.avail_out = sizeof(w->tmp);
-		xrc = lzma_code(&w->xs, finish ? LZMA_FINISH : LZMA_RUN);
-		if (xrc != LZMA_OK && xrc != LZMA_STREAM_END)
-			return cpio_xerr(xrc);
-		rc = cpio_out_put(w->out, w->tmp, sizeof(w->tmp) - w->xs.avail_out);
-		if (rc)
-			return rc;
-		if (finish ? xrc == LZMA_STREAM_END : (w->xs.avail_in == 0 && w->xs.avail_out != 0))
-			return 0;
-	}
-}
-
-static int cpio_writer_put(struct cpio_writer *w, const void *data, size_t len)
-{
-	return cpio_writer_run(w, data, len, false);
-}
-
 /* Zeros up to the next multiple of 4 after `off` bytes. */
-static int cpio_writer_pad(struct cpio_writer *w, size_t off)
+static int cpio_pad(struct compress *w, size_t off)
 {
 	static const unsigned char zero[4];
 
-	return cpio_writer_put(w, zero, (4 - off % 4) % 4);
+	return compress_write(w, zero, (4 - off % 4) % 4);
 }
 
-static int cpio_write_entry(struct cpio_writer *w, uint32_t ino, uint32_t mode, uint32_t nlink,
+static int cpio_write_entry(struct compress *w, uint32_t ino, uint32_t mode, uint32_t nlink,
 			    uint32_t mtime, const struct cpio_entry *e, const char *name)
 {
 	char hdr[111];
@@ -766,35 +539,35 @@ static int cpio_write_entry(struct cpio_writer *w, uint32_t ino, uint32_t mode, 
 		     e ? e->rmajor : 0u, e ? e->rminor : 0u, (uint32_t)namesize, 0u);
 	if (n != 110)
 		return -EIO;
-	rc = cpio_writer_put(w, hdr, 110);
+	rc = compress_write(w, hdr, 110);
 	if (!rc)
-		rc = cpio_writer_put(w, name, namesize);
+		rc = compress_write(w, name, namesize);
 	if (!rc)
-		rc = cpio_writer_pad(w, 110 + namesize);
+		rc = cpio_pad(w, 110 + namesize);
 	if (!rc && size)
-		rc = cpio_writer_put(w, e->data, size);
+		rc = compress_write(w, e->data, size);
 	if (!rc)
-		rc = cpio_writer_pad(w, size);
+		rc = cpio_pad(w, size);
 	return rc;
 }
 
 static int cpio_write_out(const struct cpio *c, enum cpio_compress how, int level,
-			  struct cpio_out *out)
+			  struct compress_out *out)
 {
-	struct cpio_writer *w;
+	static const enum compress_kind kinds[] = {
+		[CPIO_COMPRESS_NONE] = COMPRESS_NONE,
+		[CPIO_COMPRESS_GZIP] = COMPRESS_GZIP,
+		[CPIO_COMPRESS_XZ] = COMPRESS_XZ,
+	};
+	struct compress *w;
 	int rc;
 
-	if (!c)
+	if (!c || (unsigned)how >= sizeof(kinds) / sizeof(kinds[0]))
 		return -EINVAL;
-	/* the caps keep n and every len within the 32-bit header fields */
-	w = malloc(sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	rc = cpio_writer_init(w, how, level, out);
-	if (rc) {
-		free(w);
+	rc = compress_new(kinds[how], level, out, &w);
+	if (rc)
 		return rc;
-	}
+	/* the caps keep n and every len within the 32-bit header fields */
 	for (size_t i = 0; i < c->n && !rc; i++) {
 		const struct cpio_entry *e = &c->e[i];
 
@@ -804,15 +577,14 @@ static int cpio_write_out(const struct cpio *c, enum cpio_compress how, int leve
 	if (!rc)
 		rc = cpio_write_entry(w, 0, 0, 1, 0, NULL, "TRAILER!!!");
 	if (!rc)
-		rc = cpio_writer_run(w, NULL, 0, true);
-	cpio_writer_end(w);
-	free(w);
+		rc = compress_finish(w);
+	compress_free(w);
 	return rc;
 }
 
 int cpio_write(const struct cpio *c, int fd, enum cpio_compress how, int level)
 {
-	struct cpio_out out = { .fd = fd };
+	struct compress_out out = { .fd = fd };
 
 	if (fd < 0)
 		return -EBADF;
@@ -822,7 +594,7 @@ int cpio_write(const struct cpio *c, int fd, enum cpio_compress how, int level)
 int cpio_write_mem(const struct cpio *c, enum cpio_compress how, int level,
 		   unsigned char **out, size_t *outlen)
 {
-	struct cpio_out o = { .fd = -1 };
+	struct compress_out o = { .fd = -1 };
 	int rc;
 
 	if (!out || !outlen)

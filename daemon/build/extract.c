@@ -67,7 +67,7 @@ static int extract_discard_tree(struct fetch_op *op)
 		return fetch_fail(op, rc, "cannot move %s/src/%s aside: %s", op->state_dir,
 				  op->s->name, strerror(-rc));
 	}
-	rc = fsutil_remove_tree(op->tmp_fd, stale);
+	rc = fsutil_rmtree(op->tmp_fd, stale);
 	if (rc < 0) /* it is out of src/ already; start-up cleaning of tmp/ gets another go */
 		fetch_log(op->log_fd, "%s: cannot remove %s/tmp/%s: %s", op->s->name,
 			  op->state_dir, stale, strerror(-rc));
@@ -179,7 +179,7 @@ static int extract_locked(struct fetch_op *op, const char *tarball)
 out:
 	if (xfd >= 0)
 		close(xfd);
-	n = fsutil_remove_tree(op->tmp_fd, xname);
+	n = fsutil_rmtree(op->tmp_fd, xname);
 	if (n < 0)
 		fetch_log(op->log_fd, "%s: cannot remove %s: %s", op->s->name, xpath, strerror(-n));
 	return rc;

@@ -1,5 +1,5 @@
 /* kbuild.c - the kernel: tinyconfig + fragments in a persistent O= tree per (source, arch),
- * checked, built once per final .config and kept in STATE/kernels/KEY. */
+ * checked, built once per final .config and kept in the store's kernels/KEY. */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -45,7 +45,7 @@ static void kbuild_step(struct build_ctx *ctx, const char *step)
 static int kbuild_patched_tree(struct build_ctx *ctx, const char *name, char *out, size_t outlen)
 {
 	const struct recipe *r = ctx->v->recipe;
-	char tmp[BUILD_PATH_MAX], marker[BUILD_PATH_MAX], patch[BUILD_PATH_MAX];
+	char tmp[BUILD_PATH_MAX], marker[BUILD_PATH_MAX], patch[BUILD_PATH_MAX], patched[256];
 	char hex[DIGEST_HEX_LEN], list[1024] = "";
 	int rc;
 
@@ -66,13 +66,15 @@ static int kbuild_patched_tree(struct build_ctx *ctx, const char *name, char *ou
 	}
 	digest_sha256_buf(list, strlen(list), hex);
 	hex[12] = '\0';
-	rc = fsutil_path(out, outlen, "%s/src/%s+p%s", ctx->o->state_dir, name, hex);
+	snprintf(patched, sizeof(patched), "%s+p%s", name, hex);
+	rc = store_path(ctx->store, STORE_SRC, patched, NULL, out, outlen);
+	if (!rc)
+		rc = store_tmp_path(ctx->store, STORE_SRC, hex, tmp, sizeof(tmp));
 	if (rc)
 		return rc;
 	fsutil_path(marker, sizeof(marker), "%s/.tinyboot-patched", out);
 	if (access(marker, F_OK) == 0)
 		return 0;
-	fsutil_path(tmp, sizeof(tmp), "%s/tmp/patched-%s.%ld", ctx->o->state_dir, hex, (long)getpid());
 	{
 		char *cp[] = { "cp", "-al", ctx->kernel_src, tmp, NULL };
 
@@ -93,8 +95,8 @@ static int kbuild_patched_tree(struct build_ctx *ctx, const char *name, char *ou
 	fsutil_path(marker, sizeof(marker), "%s/.tinyboot-patched", tmp);
 	rc = fsutil_write_atomic(marker, list, strlen(list));
 	if (!rc)
-		rc = build_publish_dir(tmp, out);
-	return rc < 0 ? rc : 0;
+		rc = store_publish(tmp, out);
+	return rc;
 }
 
 static int kbuild_key(struct build_ctx *ctx, const char *src_id)
@@ -210,13 +212,12 @@ out:
 static int kbuild_compile(struct build_ctx *ctx, const char *tree)
 {
 	const struct recipe *r = ctx->v->recipe;
-	char arch[32], obj[BUILD_PATH_MAX + 4], jobs[32], count_path[BUILD_PATH_MAX], tmp[BUILD_PATH_MAX];
-	char src[BUILD_PATH_MAX], dst[BUILD_PATH_MAX], countbuf[32];
-	static const char *const outputs[][2] = {
-		{ "arch/x86/boot/bzImage", "bzImage" },
-		{ "vmlinux", "vmlinux" },
-		{ "System.map", "System.map" },
-		{ ".config", "config" },
+	char arch[32], obj[BUILD_PATH_MAX + 4], jobs[32], count_path[BUILD_PATH_MAX], countbuf[32];
+	static const struct store_file outputs[] = {
+		{ "arch/x86/boot/bzImage", "bzImage", 0644 },
+		{ "vmlinux", "vmlinux", 0644 },
+		{ "System.map", "System.map", 0644 },
+		{ ".config", "config", 0644 },
 	};
 	char *argv[12];
 	size_t n = 0;
@@ -255,26 +256,8 @@ static int kbuild_compile(struct build_ctx *ctx, const char *tree)
 		snprintf(countbuf, sizeof(countbuf), "%u\n", atomic_load(&ctx->progress->objects_done));
 		fsutil_write_atomic(count_path, countbuf, strlen(countbuf));
 	}
-
-	fsutil_path(tmp, sizeof(tmp), "%s/tmp/kernel-%s.%ld", ctx->o->state_dir, ctx->kernel_key, (long)getpid());
-	if (mkdir(tmp, 0755) < 0) {
-		rc = -errno;
-		snprintf(ctx->error, sizeof(ctx->error), "mkdir %s: %s", tmp, strerror(errno));
-		return rc;
-	}
-	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
-		fsutil_path(src, sizeof(src), "%s/%s", tree, outputs[i][0]);
-		fsutil_path(dst, sizeof(dst), "%s/%s", tmp, outputs[i][1]);
-		rc = fsutil_copy_file(src, dst, 0644);
-		if (rc) {
-			snprintf(ctx->error, sizeof(ctx->error), "copy %s: %s", src, strerror(-rc));
-			return rc;
-		}
-	}
-	rc = build_publish_dir(tmp, ctx->kernel_dir);
-	if (rc < 0)
-		snprintf(ctx->error, sizeof(ctx->error), "publish %s: %s", ctx->kernel_dir, strerror(-rc));
-	return rc < 0 ? rc : 0;
+	return store_publish_files(ctx->store, STORE_KERNELS, ctx->kernel_key, tree, outputs,
+				   sizeof(outputs) / sizeof(outputs[0]), ctx->error, sizeof(ctx->error));
 }
 
 /* UAPI headers for musl-gcc, which ships none of its own. */
@@ -283,13 +266,15 @@ static int kbuild_headers(struct build_ctx *ctx, const char *tree, const char *t
 	char arch[32], obj[BUILD_PATH_MAX + 4], tmp[BUILD_PATH_MAX], path[BUILD_PATH_MAX + 32];
 	int rc;
 
-	fsutil_path(ctx->headers_dir, sizeof(ctx->headers_dir), "%s/headers/%s", ctx->o->state_dir, tree_name);
+	rc = store_path(ctx->store, STORE_HEADERS, tree_name, NULL, ctx->headers_dir, sizeof(ctx->headers_dir));
+	if (!rc)
+		rc = store_tmp_path(ctx->store, STORE_HEADERS, tree_name, tmp, sizeof(tmp));
+	if (rc)
+		return rc;
 	fsutil_path(path, sizeof(path), "%s/include/linux/version.h", ctx->headers_dir);
 	if (access(path, F_OK) == 0)
 		return 0;
-	fsutil_path(path, sizeof(path), "%s/headers", ctx->o->state_dir);
-	fsutil_mkdirs(path, 0755);
-	fsutil_path(tmp, sizeof(tmp), "%s/tmp/headers-%s.%ld", ctx->o->state_dir, tree_name, (long)getpid());
+	store_mkdir(ctx->store, STORE_HEADERS);
 	snprintf(arch, sizeof(arch), "ARCH=%s", ctx->v->recipe->arch);
 	snprintf(obj, sizeof(obj), "O=%s", tree);
 	snprintf(path, sizeof(path), "INSTALL_HDR_PATH=%s", tmp);
@@ -297,8 +282,7 @@ static int kbuild_headers(struct build_ctx *ctx, const char *tree, const char *t
 	rc = build_make(ctx, "make headers_install", argv, NULL, false);
 	if (rc)
 		return rc;
-	rc = build_publish_dir(tmp, ctx->headers_dir);
-	return rc < 0 ? rc : 0;
+	return store_publish(tmp, ctx->headers_dir);
 }
 
 /* Hash of everything the configuration steps read: source, arch, compiler, fragments. */
@@ -336,7 +320,7 @@ int kbuild_run(struct build_ctx *ctx)
 	int rc, lockfd;
 
 	kbuild_step(ctx, "kernel source");
-	rc = extract_source(ks, ctx->o->state_dir, ctx->log_fd, ctx->kernel_src,
+	rc = extract_source(ks, store_dir(ctx->store), ctx->log_fd, ctx->kernel_src,
 			     sizeof(ctx->kernel_src), ctx->error, sizeof(ctx->error));
 	if (rc)
 		return rc;
@@ -352,14 +336,13 @@ int kbuild_run(struct build_ctx *ctx)
 		snprintf(src_id, sizeof(src_id), "%s", strrchr(patched, '/') + 1);
 		snprintf(tree_name, sizeof(tree_name), "%s-%s", strrchr(patched, '/') + 1, r->arch);
 	}
-	fsutil_path(tree, sizeof(tree), "%s/trees/%s", ctx->o->state_dir, tree_name);
-	lockfd = build_lock_tree(ctx, tree);
+	lockfd = store_lock_tree(ctx->store, tree_name, tree, sizeof(tree), ctx->error, sizeof(ctx->error));
 	if (lockfd < 0)
 		return lockfd;
 
 	/* the same fragments on the same source, arch and compiler: the kernel of last time */
 	if (kbuild_inputs(ctx, src_id, memo) == 0 &&
-	    build_from_memo(ctx, "kernel", "kernels", memo, "bzImage", R_OK, KBUILD_CONFIG_MAX,
+	    build_from_memo(ctx, STORE_KERNELS, memo, "bzImage", R_OK, KBUILD_CONFIG_MAX,
 			    &ctx->kernel_config, ctx->kernel_key, ctx->kernel_dir, sizeof(ctx->kernel_dir))) {
 		ctx->kernel_cached = true;
 		build_log(ctx, "# kernel %s: inputs unchanged since it was built", ctx->kernel_key);
@@ -372,16 +355,12 @@ int kbuild_run(struct build_ctx *ctx)
 	if (rc)
 		goto out;
 	kbuild_key(ctx, src_id);
-	fsutil_path(ctx->kernel_dir, sizeof(ctx->kernel_dir), "%s/kernels/%s", ctx->o->state_dir, ctx->kernel_key);
-	fsutil_path(bz, sizeof(bz), "%s/bzImage", ctx->kernel_dir);
+	store_path(ctx->store, STORE_KERNELS, ctx->kernel_key, NULL, ctx->kernel_dir, sizeof(ctx->kernel_dir));
+	store_path(ctx->store, STORE_KERNELS, ctx->kernel_key, "bzImage", bz, sizeof(bz));
 	if (access(bz, F_OK) == 0) {
 		ctx->kernel_cached = true;
 		build_log(ctx, "# kernel %s: already built for this .config", ctx->kernel_key);
 	} else {
-		char kernels[BUILD_PATH_MAX];
-
-		fsutil_path(kernels, sizeof(kernels), "%s/kernels", ctx->o->state_dir);
-		fsutil_mkdirs(kernels, 0755);
 		kbuild_step(ctx, "kernel");
 		start = build_now();
 		rc = kbuild_compile(ctx, tree);
@@ -390,7 +369,7 @@ int kbuild_run(struct build_ctx *ctx)
 			goto out;
 	}
 	if (memo[0])
-		build_memo_put(ctx, "kernel", memo, ctx->kernel_key);
+		store_memo_put(ctx->store, STORE_KERNELS, memo, ctx->kernel_key);
 headers:
 	/* busybox builds against these headers (musl has none, -m32 lacks asm/) */
 	kbuild_step(ctx, "kernel headers");

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "build/store.h"
 #include "lib/digest.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -260,7 +261,7 @@ static bool ksize_cache_ok(const json_t *j)
 	       json_is_array(json_object_get(j, "symbols"));
 }
 
-int ksize_get(const char *state_dir, const char *kernel_key, json_t **out, char *err, size_t errlen)
+int ksize_get(const struct store *store, const char *kernel_key, json_t **out, char *err, size_t errlen)
 {
 	char cache[4096], vmlinux[4096], *text = NULL;
 	json_t *j;
@@ -270,8 +271,8 @@ int ksize_get(const char *state_dir, const char *kernel_key, json_t **out, char 
 		snprintf(err, errlen, "'%.80s' is not a kernel key", kernel_key);
 		return -EINVAL;
 	}
-	if (fsutil_path(cache, sizeof(cache), "%s/kernels/%s/size.json", state_dir, kernel_key) ||
-	    fsutil_path(vmlinux, sizeof(vmlinux), "%s/kernels/%s/vmlinux", state_dir, kernel_key)) {
+	if (store_path(store, STORE_KERNELS, kernel_key, "size.json", cache, sizeof(cache)) ||
+	    store_path(store, STORE_KERNELS, kernel_key, "vmlinux", vmlinux, sizeof(vmlinux))) {
 		snprintf(err, errlen, "state directory path too long");
 		return -ENAMETOOLONG;
 	}

@@ -5,6 +5,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+struct store;
+
 /* Symbols kept in size.json; a request asks for at most this many. */
 #define KSIZE_TOP_MAX 200
 /* Bump when the JSON below changes: an older size.json is then computed again. */
@@ -20,8 +22,8 @@
  * .symtab, largest first. Errors: -ENOENT no file, -ENOEXEC not ELF or corrupt, -ENODATA no
  * .symtab (stripped); err says which file and why. */
 int ksize_read(const char *path, size_t top, json_t **out, char *err, size_t errlen);
-/* STATE/kernels/KEY/size.json: read it, or compute it from the vmlinux beside it (with
+/* The store's kernels/KEY/size.json: read it, or compute it from the vmlinux beside it (with
  * KSIZE_TOP_MAX symbols) and write it atomically. Errors as ksize_read, -EINVAL for a bad key. */
-int ksize_get(const char *state_dir, const char *kernel_key, json_t **out, char *err, size_t errlen);
+int ksize_get(const struct store *store, const char *kernel_key, json_t **out, char *err, size_t errlen);
 
 #endif

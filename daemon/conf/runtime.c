@@ -119,10 +119,6 @@ int runtime_open(struct options *opts, struct runtime **out, char *err, size_t e
 	if (rc < 0)
 		goto fail;
 	rt->artifacts_fd = rc;
-	rc = runtime_subdir(rt->state_fd, "tmp", rt->opts.state_dir, err, errlen);
-	if (rc < 0)
-		goto fail;
-	rt->tmp_fd = rc;
 	if (rt->opts.payload_dir)
 		rc = runtime_open_dir(rt->opts.payload_dir, false, err, errlen);
 	else

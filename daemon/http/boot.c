@@ -15,6 +15,7 @@
 #include "http/reply.h"
 #include "lib/log.h"
 #include "lib/names.h"
+#include "http/status.h"
 
 #define HTTP_BOOT_SCRIPT_MAX 8192
 #define HTTP_BOOT_CMDLINE_MAX 2048
@@ -128,8 +129,8 @@ enum MHD_Result http_boot_machine_script(struct request *r)
 	if (!m)
 		return http_send_error(r, status, "%s", err);
 	rc = variant_parse(&r->rt->opts, m->variant, &v, err, sizeof(err));
-	if (!rc)
-		rc = builder_request(r->tb->builder, r->rt, m->variant, true, false, &info, err, sizeof(err), &status);
+	if (!rc && (rc = builder_request(r->tb->builder, r->rt, m->variant, true, false, &info, err, sizeof(err))))
+		status = http_status_from_errno(rc);
 	if (rc) {
 		variant_free(v);
 		return http_send_error(r, status, "machine %s: %s", m->name, err);
@@ -192,8 +193,8 @@ enum MHD_Result http_boot_create(struct request *r)
 		return http_send_error(r, status, "%s", err);
 	}
 	rc = variant_parse(&r->rt->opts, variant_in ? variant_in : m->variant, &v, err, sizeof(err));
-	if (!rc)
-		rc = builder_request(r->tb->builder, r->rt, v->name, true, false, &info, err, sizeof(err), &status);
+	if (!rc && (rc = builder_request(r->tb->builder, r->rt, v->name, true, false, &info, err, sizeof(err))))
+		status = http_status_from_errno(rc);
 	if (rc) {
 		json_decref(body);
 		variant_free(v);

@@ -1,9 +1,7 @@
-/* http_images.c - answer for a variant: serve it when built, build it when not. */
+/* images.c - answer for a variant: serve it when built, build it when not. */
 #include "http/images.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +12,10 @@
 #include "http/file.h"
 #include "http/reply.h"
 #include "lib/log.h"
+#include "build/store.h"
 #include "conf/recipe.h"
+#include "http/file.h"
+#include "http/status.h"
 
 static const char *const http_images_names[] = { "bzImage", "initrd", "cmdline", "manifest.json",
 						 "build.log", NULL };
@@ -70,8 +71,7 @@ static enum MHD_Result http_images_failed(struct request *r, const struct build_
 enum MHD_Result http_images_file(struct request *r, const char *variant, const char *name)
 {
 	struct build_info info;
-	char err[2048], dir[128];
-	unsigned status = 500;
+	char err[2048];
 	const char *wait;
 	enum MHD_Result ret;
 	int rc, fd;
@@ -80,9 +80,9 @@ enum MHD_Result http_images_file(struct request *r, const char *variant, const c
 		return http_send_error(r, MHD_HTTP_NOT_FOUND,
 				       "no such file '%s'; images have bzImage, initrd, cmdline, manifest.json, build.log",
 				       name);
-	rc = builder_request(r->tb->builder, r->rt, variant, true, false, &info, err, sizeof(err), &status);
+	rc = builder_request(r->tb->builder, r->rt, variant, true, false, &info, err, sizeof(err));
 	if (rc)
-		return http_send_error(r, status, "%s", err);
+		return http_send_error(r, http_status_from_errno(rc), "%s", err);
 	if (info.state == BUILD_FAILED) {
 		ret = http_images_failed(r, &info);
 		free(info.log_tail);
@@ -112,10 +112,9 @@ enum MHD_Result http_images_file(struct request *r, const char *variant, const c
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 		return http_send(r, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
 	}
-	snprintf(dir, sizeof(dir), "%s", info.artifact);
-	fd = openat(r->rt->artifacts_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = store_artifact_open(builder_store(r->tb->builder), info.artifact);
 	if (fd < 0)
-		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "artifact %s is missing", dir);
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "artifact %s is missing", info.artifact);
 	/* the stable name follows its inputs, so clients revalidate it */
 	ret = http_file_serve(r, fd, name, HTTP_FILE_REVALIDATE);
 	close(fd);
@@ -129,7 +128,6 @@ enum MHD_Result http_images_build_post(struct request *r)
 	json_t *body, *reply;
 	const char *variant = NULL;
 	int retry = 0, rc;
-	unsigned status = 500;
 	char err[2048];
 
 	body = json_loadb(r->body ? r->body : "", r->body_len, 0, &jerr);
@@ -138,10 +136,10 @@ enum MHD_Result http_images_build_post(struct request *r)
 		return http_send_error(r, MHD_HTTP_BAD_REQUEST,
 				       "expected {\"variant\": \"NAME+fragment\", \"retry\": false}: %s", jerr.text);
 	}
-	rc = builder_request(r->tb->builder, r->rt, variant, true, retry, &info, err, sizeof(err), &status);
+	rc = builder_request(r->tb->builder, r->rt, variant, true, retry, &info, err, sizeof(err));
 	json_decref(body);
 	if (rc)
-		return http_send_error(r, status, "%s", err);
+		return http_send_error(r, http_status_from_errno(rc), "%s", err);
 	reply = http_images_build_json(&info);
 	free(info.log_tail);
 	return http_send_json(r, info.state == BUILD_DONE || info.state == BUILD_FAILED ?
@@ -153,47 +151,26 @@ enum MHD_Result http_images_build_get(struct request *r, const char *id)
 	struct build_info info;
 	json_t *reply;
 
-	if (builder_get(r->tb->builder, r->rt, id, &info))
+	if (builder_get(r->tb->builder, id, &info))
 		return http_send_error(r, MHD_HTTP_NOT_FOUND, "no such build");
 	reply = http_images_build_json(&info);
 	free(info.log_tail);
 	return http_send_json(r, MHD_HTTP_OK, reply);
 }
 
+static void http_images_built_one(void *arg, const char *id, const char *artifact, json_t *manifest)
+{
+	json_array_append_new(arg, json_pack("{s:O?, s:s, s:s, s:O?}", "variant",
+					     json_object_get(manifest, "variant"), "id", id, "artifact",
+					     artifact, "sizes", json_object_get(manifest, "sizes")));
+}
+
 /* Built variants: every index entry whose artifact exists, with its manifest's sizes. */
 static json_t *http_images_built(struct request *r)
 {
-	const char *state = r->rt->opts.state_dir;
-	char path[4096];
 	json_t *list = json_array();
-	struct dirent *de;
-	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/index", state);
-	d = opendir(path);
-	if (!d)
-		return list;
-	while ((de = readdir(d))) {
-		char *artifact = NULL;
-		json_t *m;
-
-		if (!digest_is_hex(de->d_name))
-			continue;
-		snprintf(path, sizeof(path), "%s/index/%s", state, de->d_name);
-		if (fsutil_read_file(path, 128, &artifact, NULL))
-			continue;
-		snprintf(path, sizeof(path), "%s/artifacts/%.64s/manifest.json", state, artifact);
-		m = json_load_file(path, 0, NULL);
-		if (m) {
-			json_array_append_new(list, json_pack("{s:O?, s:s, s:s, s:O?}", "variant",
-							      json_object_get(m, "variant"), "id",
-							      de->d_name, "artifact", artifact, "sizes",
-							      json_object_get(m, "sizes")));
-			json_decref(m);
-		}
-		free(artifact);
-	}
-	closedir(d);
+	store_list_built(builder_store(r->tb->builder), http_images_built_one, list);
 	return list;
 }
 

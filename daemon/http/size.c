@@ -1,4 +1,4 @@
-/* http_size.c - a built variant's kernel by section and symbol, and what each of its extra
+/* size.c - a built variant's kernel by section and symbol, and what each of its extra
  * fragments adds over the plain recipe, from builds that exist (this GET never builds). */
 #include "http/size.h"
 
@@ -8,11 +8,13 @@
 #include <string.h>
 
 #include "build/builder.h"
-#include "lib/fsutil.h"
 #include "build/ksize.h"
 #include "http/reply.h"
 #include "lib/log.h"
+#include "build/store.h"
 #include "conf/variant.h"
+#include "http/status.h"
+#include "lib/log.h"
 
 #define HTTP_SIZE_TOP_DEFAULT 20
 #define HTTP_SIZE_MANIFEST_MAX (4 << 20)
@@ -38,14 +40,15 @@ static void http_size_side_clear(struct http_size_side *s)
 /* The variant's index entry, its artifact's manifest, and its kernel's size.json. */
 static int http_size_load_side(struct request *r, const char *variant, struct http_size_side *s)
 {
-	const char *state = r->rt->opts.state_dir, *key;
-	char path[4096], *text = NULL;
+	struct store *store = builder_store(r->tb->builder);
+	const char *key;
+	char path[4096];
 	int rc;
 
 	snprintf(s->variant, sizeof(s->variant), "%s", variant);
-	rc = builder_request(r->tb->builder, r->rt, variant, false, false, &s->info, s->err, sizeof(s->err),
-			     &s->status);
-	if (rc && s->status == MHD_HTTP_CONFLICT) {
+	rc = builder_request(r->tb->builder, r->rt, variant, false, false, &s->info, s->err, sizeof(s->err));
+	s->status = http_status_from_errno(rc);
+	if (rc == -EAGAIN) {
 		/* the id is the one POST /api/v1/builds would give: a client can follow it */
 		snprintf(s->variant, sizeof(s->variant), "%s", s->info.variant);
 		snprintf(s->err, sizeof(s->err), "%s has not been built (build %s); POST /api/v1/builds "
@@ -66,22 +69,19 @@ static int http_size_load_side(struct request *r, const char *variant, struct ht
 			 s->info.id, builder_state_name(s->info.state), s->info.step);
 		return -EAGAIN;
 	}
+	/* from here on the daemon's own files are wrong */
 	s->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-	rc = fsutil_path(path, sizeof(path), "%s/artifacts/%s/manifest.json", state, s->info.artifact);
-	if (!rc)
-		rc = fsutil_read_file(path, HTTP_SIZE_MANIFEST_MAX, &text, NULL);
-	if (rc) {
-		snprintf(s->err, sizeof(s->err), "%.1500s: %s", path, strerror(-rc));
+	rc = store_manifest_load(store, s->info.artifact, HTTP_SIZE_MANIFEST_MAX, &s->manifest, s->err,
+				 sizeof(s->err));
+	if (rc)
 		return rc;
-	}
-	s->manifest = json_loads(text, 0, NULL);
-	free(text);
 	key = json_string_value(json_object_get(s->manifest, "kernel_key"));
 	if (!key || !json_is_object(json_object_get(s->manifest, "sizes"))) {
+		store_path(store, STORE_ARTIFACTS, s->info.artifact, "manifest.json", path, sizeof(path));
 		snprintf(s->err, sizeof(s->err), "%.1500s: no kernel_key or sizes", path);
 		return -EBADMSG;
 	}
-	return ksize_get(state, key, &s->ksize, s->err, sizeof(s->err));
+	return ksize_get(store, key, &s->ksize, s->err, sizeof(s->err));
 }
 
 static void http_size_load(struct request *r, const char *variant, struct http_size_side *s)

@@ -28,8 +28,11 @@ int fsutil_mkdirs(const char *path, mode_t mode)
 {
 	char buf[4096];
 	size_t len = strlen(path);
+	struct stat st;
 
-	if (len == 0 || len >= sizeof(buf))
+	if (len == 0)
+		return -EINVAL;
+	if (len >= sizeof(buf))
 		return -ENAMETOOLONG;
 	memcpy(buf, path, len + 1);
 	for (char *p = buf + 1; *p; p++) {
@@ -40,9 +43,14 @@ int fsutil_mkdirs(const char *path, mode_t mode)
 			return -errno;
 		*p = '/';
 	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+	if (mkdir(buf, mode) == 0)
+		return 0;
+	if (errno != EEXIST)
 		return -errno;
-	return 0;
+	/* what exists must be a directory (or a link to one) */
+	if (stat(buf, &st) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
 int fsutil_read_file(const char *path, size_t max, char **out, size_t *len)
@@ -194,10 +202,56 @@ int fsutil_copy_file(const char *src, const char *dst, mode_t mode)
 	return rc;
 }
 
-/* Each level holds one fd, so refuse depths that would run out of them. */
-#define FSUTIL_TREE_DEPTH_MAX 256
+int fsutil_read_fd(int fd, size_t hint, size_t max, char **out, size_t *outlen)
+{
+	size_t cap = (hint < max ? hint : max) + 1, n = 0; /* +1: hits EOF without a second grow */
+	char *buf = malloc(cap + 1), *nb;
 
-static int fsutil_remove_at(int at, const char *name, unsigned depth)
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			if (cap > max) {
+				free(buf);
+				return -EFBIG;
+			}
+			cap = cap > max / 2 ? max + 1 : cap * 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = errno;
+
+			free(buf);
+			return -err;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > max) {
+		free(buf);
+		return -EFBIG;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*outlen = n;
+	return 0;
+}
+
+/* Each level holds one fd, so refuse depths that would run out of them. */
+#define FSUTIL_RMTREE_DEPTH_MAX 256
+
+static int fsutil_rmtree_at(int at, const char *name, unsigned depth)
 {
 	struct dirent *e;
 	struct stat st;
@@ -208,7 +262,7 @@ static int fsutil_remove_at(int at, const char *name, unsigned depth)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISDIR(st.st_mode))
 		return unlinkat(at, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-	if (depth >= FSUTIL_TREE_DEPTH_MAX)
+	if (depth >= FSUTIL_RMTREE_DEPTH_MAX)
 		return -ELOOP;
 	/* tar keeps a read-only directory read-only, and then its entries cannot be unlinked */
 	if ((st.st_mode & S_IRWXU) != S_IRWXU &&
@@ -232,7 +286,7 @@ static int fsutil_remove_at(int at, const char *name, unsigned depth)
 		}
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		rc = fsutil_remove_at(dirfd(d), e->d_name, depth + 1);
+		rc = fsutil_rmtree_at(dirfd(d), e->d_name, depth + 1);
 		if (rc < 0)
 			break;
 	}
@@ -242,9 +296,9 @@ static int fsutil_remove_at(int at, const char *name, unsigned depth)
 	return rc;
 }
 
-int fsutil_remove_tree(int dirfd, const char *name)
+int fsutil_rmtree(int dirfd, const char *name)
 {
 	if (!name || !*name)
 		return -EINVAL;
-	return fsutil_remove_at(dirfd, name, 0);
+	return fsutil_rmtree_at(dirfd, name, 0);
 }

@@ -145,6 +145,10 @@ int spawn_run(char *const argv[], const struct spawn_opts *o)
 		}
 	}
 	close(pipefd[0]);
+	if (used && o->on_line) { /* the last line, without its newline */
+		line[used] = '\0';
+		o->on_line(o->ctx, line);
+	}
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
 			return -errno;

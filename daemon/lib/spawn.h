@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-/* Called for every complete output line (without the newline). */
+/* Called for every output line (without the newline), the last one also without a newline. */
 typedef void (*spawn_line_fn)(void *ctx, const char *line);
 
 struct spawn_opts {

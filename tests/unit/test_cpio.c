@@ -1,8 +1,7 @@
-/* test_cpio.c - golden-byte and round-trip tests for daemon/cpio.c. */
+/* test_cpio.c - golden-byte and round-trip tests for build/cpio.c. */
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,10 +14,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <lzma.h>
-#include <zlib.h>
 
 #include "build/cpio.h"
+#include "lib/compress.h"
+#include "testlib.h"
 
 /*
  * newc header pieces, so each golden entry below reads field by field:
@@ -532,7 +531,7 @@ static void test_write_errors(void **state)
 	cpio_free(c);
 }
 
-/* ---- compression ---- */
+/* ---- compression (lib/compress.c has its own tests) ---- */
 
 /* Some entries, one of them big and half-compressible so the compressors emit many chunks. */
 static struct cpio *build_big(void)
@@ -555,125 +554,43 @@ static struct cpio *build_big(void)
 	return c;
 }
 
-static unsigned char *gunzip(const unsigned char *in, size_t inlen, size_t *outlen)
+/* A compressed archive is the plain archive through lib/compress, nothing more. */
+static void test_compressed_is_plain_compressed(void **state)
 {
-	z_stream zs = { 0 };
-	size_t cap = 1 << 20, len = 0;
-	unsigned char *out = malloc(cap);
-	int zrc;
+	static const struct {
+		enum cpio_compress how;
+		enum compress_kind kind;
+		int level;
+	} cases[] = {
+		{ CPIO_COMPRESS_GZIP, COMPRESS_GZIP, 9 }, { CPIO_COMPRESS_GZIP, COMPRESS_GZIP, -1 },
+		{ CPIO_COMPRESS_XZ, COMPRESS_XZ, 6 },
+	};
+	struct cpio *c = build_big(), *empty = cpio_new(0);
 
-	assert_non_null(out);
-	assert_int_equal(inflateInit2(&zs, 31), Z_OK);   /* gzip wrapper only */
-	zs.next_in = (unsigned char *)in;
-	zs.avail_in = (uInt)inlen;
-	do {
-		if (len == cap) {
-			cap *= 2;
-			out = realloc(out, cap);
-			assert_non_null(out);
+	(void)state;
+	assert_non_null(empty);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (int e = 0; e < 2; e++) {
+			const struct cpio *which = e ? empty : c;
+			size_t rawlen, zlen;
+			unsigned char *raw = write_mem(which, CPIO_COMPRESS_NONE, 0, &rawlen);
+			unsigned char *z = write_mem(which, cases[i].how, cases[i].level, &zlen);
+			struct compress_out out = { .fd = -1 };
+			struct compress *w = NULL;
+
+			assert_int_equal(compress_new(cases[i].kind, cases[i].level, &out, &w), 0);
+			assert_int_equal(compress_write(w, raw, rawlen), 0);
+			assert_int_equal(compress_finish(w), 0);
+			compress_free(w);
+			assert_int_equal(out.len, zlen);
+			assert_memory_equal(out.buf, z, zlen);
+			free(out.buf);
+			free(raw);
+			free(z);
 		}
-		zs.next_out = out + len;
-		zs.avail_out = (uInt)(cap - len);
-		zrc = inflate(&zs, Z_NO_FLUSH);
-		assert_true(zrc == Z_OK || zrc == Z_STREAM_END);
-		len = cap - zs.avail_out;
-	} while (zrc != Z_STREAM_END);
-	assert_int_equal(zs.avail_in, 0);    /* nothing trails the gzip member */
-	inflateEnd(&zs);
-	*outlen = len;
-	return out;
-}
-
-static unsigned char *unxz(const unsigned char *in, size_t inlen, size_t *outlen)
-{
-	size_t cap = 4 << 20, inpos = 0, outpos = 0;
-	uint64_t memlimit = UINT64_MAX;
-	unsigned char *out = malloc(cap);
-
-	assert_non_null(out);
-	/* flags 0: no concatenated streams, no trailing junk allowed */
-	assert_int_equal(lzma_stream_buffer_decode(&memlimit, 0, NULL, in, &inpos, inlen,
-						   out, &outpos, cap), LZMA_OK);
-	assert_int_equal(inpos, inlen);
-	*outlen = outpos;
-	return out;
-}
-
-static void test_gzip(void **state)
-{
-	struct cpio *c = build_big();
-	size_t rawlen, zlen, z2len, plainlen, z1len;
-	unsigned char *raw = write_mem(c, CPIO_COMPRESS_NONE, 0, &rawlen);
-	unsigned char *z = write_mem(c, CPIO_COMPRESS_GZIP, 9, &zlen);
-	unsigned char *z2 = write_mem(c, CPIO_COMPRESS_GZIP, 9, &z2len);
-	unsigned char *z1 = write_mem(c, CPIO_COMPRESS_GZIP, 1, &z1len);
-	unsigned char *plain;
-	/* magic, deflate, no flags, mtime 0, xfl 2 (level 9), OS 3 (Unix) */
-	static const unsigned char hdr[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3 };
-
-	(void)state;
-	assert_true(zlen > 32768);           /* several output chunks */
-	assert_true(zlen < rawlen);
-	assert_memory_equal(z, hdr, sizeof(hdr));
-	assert_int_equal(zlen, z2len);
-	assert_memory_equal(z, z2, zlen);    /* deterministic */
-	plain = gunzip(z, zlen, &plainlen);
-	assert_int_equal(plainlen, rawlen);
-	assert_memory_equal(plain, raw, rawlen);
-	free(plain);
-	plain = gunzip(z1, z1len, &plainlen);
-	assert_int_equal(plainlen, rawlen);
-	assert_memory_equal(plain, raw, rawlen);
-	free(plain);
-	free(raw);
-	free(z);
-	free(z2);
-	free(z1);
+	}
 	cpio_free(c);
-}
-
-static void test_gzip_empty(void **state)
-{
-	struct cpio *c = cpio_new(0);
-	size_t zlen, plainlen;
-	unsigned char *z, *plain;
-
-	(void)state;
-	assert_non_null(c);
-	z = write_mem(c, CPIO_COMPRESS_GZIP, -1, &zlen);
-	plain = gunzip(z, zlen, &plainlen);
-	assert_int_equal(plainlen, sizeof(TRAILER) - 1);
-	assert_memory_equal(plain, TRAILER, plainlen);
-	free(plain);
-	free(z);
-	cpio_free(c);
-}
-
-static void test_xz(void **state)
-{
-	struct cpio *c = build_big();
-	size_t rawlen, xlen, x2len, plainlen;
-	unsigned char *raw = write_mem(c, CPIO_COMPRESS_NONE, 0, &rawlen);
-	unsigned char *x = write_mem(c, CPIO_COMPRESS_XZ, 6, &xlen);
-	unsigned char *x2 = write_mem(c, CPIO_COMPRESS_XZ, 6, &x2len);
-	unsigned char *plain;
-	lzma_stream_flags flags;
-
-	(void)state;
-	assert_true(xlen > 32768);
-	assert_int_equal(xlen, x2len);
-	assert_memory_equal(x, x2, xlen);    /* deterministic */
-	/* the kernel's decoder rejects CRC64/SHA-256 checks */
-	assert_int_equal(lzma_stream_header_decode(&flags, x), LZMA_OK);
-	assert_int_equal(flags.check, LZMA_CHECK_CRC32);
-	plain = unxz(x, xlen, &plainlen);
-	assert_int_equal(plainlen, rawlen);
-	assert_memory_equal(plain, raw, rawlen);
-	free(plain);
-	free(raw);
-	free(x);
-	free(x2);
-	cpio_free(c);
+	cpio_free(empty);
 }
 
 /* cpio_write to an fd gives the same bytes as cpio_write_mem, for each compression. */
@@ -707,28 +624,6 @@ static void test_write_fd(void **state)
 
 /* ---- cpio_add_tree ---- */
 
-static char tmpdir[] = "/tmp/test_cpio.XXXXXX";
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int tree_setup(void **state)
-{
-	(void)state;
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int tree_teardown(void **state)
-{
-	(void)state;
-	return nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* Create a file below dirfd with exactly this mode, whatever the umask. */
 static void mkfile(int dirfd, const char *name, mode_t mode, const char *data)
 {
@@ -755,7 +650,7 @@ static void test_add_tree(void **state)
 	unsigned char *buf;
 
 	(void)state;
-	top = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	top = open(testlib_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(top >= 0);
 	mkdirmode(top, "outside", 0755);
 	mkfile(top, "outside/secret", 0600, "s3cret");
@@ -771,7 +666,7 @@ static void test_add_tree(void **state)
 	/* symlinks out of the tree: stored as links, never followed */
 	assert_int_equal(symlinkat("../outside/secret", tree, "ln"), 0);
 	assert_int_equal(symlinkat("/etc/passwd", tree, "abs"), 0);
-	assert_true(snprintf(outside, sizeof(outside), "%s/outside", tmpdir) < (int)sizeof(outside));
+	assert_true(snprintf(outside, sizeof(outside), "%s/outside", testlib_dir) < (int)sizeof(outside));
 	assert_int_equal(symlinkat(outside, tree, "outdir"), 0);
 
 	want = cpio_new(TEST_MTIME);
@@ -834,7 +729,7 @@ static void test_add_tree_fifo(void **state)
 	struct cpio *c;
 
 	(void)state;
-	top = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	top = open(testlib_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(top >= 0);
 	mkdirmode(top, "fifotree", 0755);
 	tree = openat(top, "fifotree", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -859,13 +754,11 @@ int main(void)
 		cmocka_unit_test(test_invalid_paths),
 		cmocka_unit_test(test_rejections),
 		cmocka_unit_test(test_write_errors),
-		cmocka_unit_test(test_gzip),
-		cmocka_unit_test(test_gzip_empty),
-		cmocka_unit_test(test_xz),
+		cmocka_unit_test(test_compressed_is_plain_compressed),
 		cmocka_unit_test(test_write_fd),
-		cmocka_unit_test(test_add_tree),
-		cmocka_unit_test(test_add_tree_fifo),
+		cmocka_unit_test_setup_teardown(test_add_tree, testlib_setup_tmpdir, testlib_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_add_tree_fifo, testlib_setup_tmpdir, testlib_teardown_tmpdir),
 	};
 
-	return cmocka_run_group_tests(tests, tree_setup, tree_teardown);
+	return cmocka_run_group_tests_name("cpio", tests, NULL, NULL);
 }

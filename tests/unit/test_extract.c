@@ -285,7 +285,7 @@ static void test_extract_concurrent(void **state)
 	assert_int_equal(fx_log_count(f, "pkg: fetching"), 1);
 }
 
-/* ---- fsutil_remove_tree, which extraction cleans up with ---- */
+/* ---- fsutil_rmtree, which extraction cleans up with ---- */
 
 static void test_remove_tree(void **state)
 {
@@ -317,13 +317,13 @@ static void test_remove_tree(void **state)
 	free(p);
 	dfd = open(testlib_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(dfd >= 0);
-	assert_int_equal(fsutil_remove_tree(dfd, "t"), 0);
+	assert_int_equal(fsutil_rmtree(dfd, "t"), 0);
 	close(dfd);
 	assert_false(testlib_exists(t));
 	assert_true(testlib_exists(keep));
 	assert_true(testlib_exists(f->pkg.tarball));
-	assert_int_equal(fsutil_remove_tree(AT_FDCWD, t), 0); /* gone already: fine */
-	assert_int_equal(fsutil_remove_tree(AT_FDCWD, ""), -EINVAL);
+	assert_int_equal(fsutil_rmtree(AT_FDCWD, t), 0); /* gone already: fine */
+	assert_int_equal(fsutil_rmtree(AT_FDCWD, ""), -EINVAL);
 	free(t);
 	free(keep);
 }

@@ -12,6 +12,8 @@
 #include <cmocka.h>
 
 #include "build/kconfig.h"
+#include "lib/fsutil.h"
+#include "testlib.h"
 
 static const char final_config[] =
 	"#\n# Automatically generated file; DO NOT EDIT.\n#\n"
@@ -21,37 +23,26 @@ static const char final_config[] =
 	"CONFIG_CMDLINE=\"console=ttyS0\"\n"
 	"CONFIG_LOG_BUF_SHIFT=14\n";
 
-static char tmpdir[64];
-
-static int setup(void **state)
-{
-	(void)state;
-	strcpy(tmpdir, "/tmp/tinyboot-kconfig-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
+/* Paths write_file handed out in this test, freed by teardown. */
+static char *written[8];
+static size_t nwritten;
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	for (size_t i = 0; i < nwritten; i++)
+		free(written[i]);
+	nwritten = 0;
+	return testlib_teardown_tmpdir(state);
 }
 
+/* testlib_dir/NAME holding text; the path lives until the test ends. */
 static char *write_file(const char *name, const char *text)
 {
-	static char path[4][256];
-	static int next;
-	char *p = path[next++ % 4];
-	FILE *f;
+	char *p = testlib_path(name);
 
-	snprintf(p, 256, "%s/%s", tmpdir, name);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	return p;
+	assert_true(nwritten < sizeof(written) / sizeof(written[0]));
+	testlib_write_text(p, text);
+	return written[nwritten++] = p;
 }
 
 static void test_value(void **state)
@@ -119,17 +110,14 @@ static void test_depends(void **state)
 	char *frags[1];
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/src/drivers/net", tmpdir);
-	assert_int_equal(system("true"), 0);
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s", dir);
-	assert_int_equal(system(cmd), 0);
+	snprintf(dir, sizeof(dir), "%s/src/drivers/net", testlib_dir);
+	assert_int_equal(fsutil_mkdirs(dir, 0755), 0);
 	write_file("src/drivers/net/Kconfig",
 		   "menuconfig NETDEVICES\n\tbool \"Network device support\"\n\tdepends on NET\n\n"
 		   "config VIRTIO_NET\n\ttristate \"Virtio network driver\"\n"
 		   "\tdepends on VIRTIO\n\tdepends on NETDEVICES && NET_CORE\n\thelp\n\t  text\n\n"
 		   "config OTHER\n\tdepends on FOO\n");
-	snprintf(dir, sizeof(dir), "%s/src", tmpdir);
+	snprintf(dir, sizeof(dir), "%s/src", testlib_dir);
 	assert_int_equal(kconfig_depends(dir, "VIRTIO_NET", out, sizeof(out)), 0);
 	assert_string_equal(out, "(VIRTIO) && (NETDEVICES && NET_CORE)");
 	assert_int_equal(kconfig_depends(dir, "NOPE", out, sizeof(out)), -ENOENT);
@@ -153,9 +141,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_value),
-		cmocka_unit_test(test_check),
-		cmocka_unit_test(test_check_later_fragment_overrides),
-		cmocka_unit_test(test_depends),
+		cmocka_unit_test_setup_teardown(test_check, testlib_setup_tmpdir, teardown),
+		cmocka_unit_test_setup_teardown(test_check_later_fragment_overrides, testlib_setup_tmpdir,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_depends, testlib_setup_tmpdir, teardown),
 	};
-	return cmocka_run_group_tests_name("kconfig", tests, setup, teardown);
+	return cmocka_run_group_tests_name("kconfig", tests, NULL, NULL);
 }

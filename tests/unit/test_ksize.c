@@ -13,22 +13,21 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "lib/fsutil.h"
 #include "build/ksize.h"
+#include "build/store.h"
+#include "lib/fsutil.h"
+#include "testlib.h"
 
-static char tmpdir[64];
 static char *self;
 static size_t self_len;
+static char *written; /* write_file's last path */
 
 static int setup(void **state)
 {
-	(void)state;
-	strcpy(tmpdir, "/tmp/tinyboot-ksize-XXXXXX");
-	if (!mkdtemp(tmpdir))
-		return -1;
 	char exe[4096];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
+	(void)state;
 	if (n < 0)
 		return -1;
 	exe[n] = '\0';
@@ -38,25 +37,19 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
 	free(self);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	free(written);
+	return 0;
 }
 
+/* testlib_dir/NAME holding data; the path is valid until the next call. */
 static const char *write_file(const char *name, const void *data, size_t len)
 {
-	static char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	fclose(f);
-	return path;
+	free(written);
+	written = testlib_path(name);
+	testlib_write_file(written, data, len);
+	return written;
 }
 
 /* A copy of this binary with its .symtab section header changed by fn. */
@@ -142,7 +135,7 @@ static void test_broken(void **state)
 {
 	static const char garbage[] = "this is not an ELF file, just text that sits where vmlinux should be\n";
 	const struct {
-		const char *name; /* a file in tmpdir */
+		const char *name; /* a file in testlib_dir */
 		int rc;
 		const char *says;
 	} cases[] = {
@@ -155,11 +148,11 @@ static void test_broken(void **state)
 		{ "symtab-past-eof", -ENOEXEC, "corrupt ELF file: .symtab" },
 		{ "stripped", -ENODATA, "no .symtab (the file is stripped)" },
 	};
-	char dir[128];
+	char *dir = testlib_path("dir");
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/dir", tmpdir);
 	assert_int_equal(mkdir(dir, 0755), 0);
+	free(dir);
 	write_file("empty", "", 0);
 	write_file("garbage", garbage, sizeof(garbage));
 	write_file("header-only", self, 64);
@@ -167,34 +160,36 @@ static void test_broken(void **state)
 	write_patched("symtab-past-eof", symtab_beyond_eof);
 	write_patched("stripped", symtab_stripped);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char err[512] = "", path[256];
+		char err[512] = "", *path = testlib_path(cases[i].name);
 		json_t *j = NULL;
 		int rc;
 
-		snprintf(path, sizeof(path), "%s/%s", tmpdir, cases[i].name);
 		rc = ksize_read(path, 10, &j, err, sizeof(err));
 		if (rc != cases[i].rc || !strstr(err, cases[i].says) || !strstr(err, path))
 			fail_msg("%s: rc %d (%s), want %d and '%s'", cases[i].name, rc, err, cases[i].rc, cases[i].says);
 		assert_null(j);
+		free(path);
 	}
 }
 
 static void test_cache(void **state)
 {
 	const char *key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-	char dir[256], vmlinux[300], cache[300], err[512] = "", *text = NULL;
+	char dir[4096], vmlinux[4200], cache[4200], err[512] = "", *text = NULL, *statedir;
+	struct store *store = NULL;
 	json_t *j = NULL;
 	struct stat st;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/state/kernels/%s", tmpdir, key);
+	statedir = testlib_path("state");
+	assert_int_equal(store_open(statedir, &store), 0);
+	assert_int_equal(store_path(store, STORE_KERNELS, key, NULL, dir, sizeof(dir)), 0);
 	assert_int_equal(fsutil_mkdirs(dir, 0755), 0);
 	snprintf(vmlinux, sizeof(vmlinux), "%s/vmlinux", dir);
 	snprintf(cache, sizeof(cache), "%s/size.json", dir);
-	snprintf(dir, sizeof(dir), "%s/state", tmpdir);
 	assert_int_equal(fsutil_write_atomic(vmlinux, self, self_len), 0);
 
-	assert_int_equal(ksize_get(dir, key, &j, err, sizeof(err)), 0);
+	assert_int_equal(ksize_get(store, key, &j, err, sizeof(err)), 0);
 	assert_int_equal(json_array_size(json_object_get(j, "symbols")), KSIZE_TOP_MAX);
 	assert_string_equal(json_string_value(json_object_get(j, "kernel_key")), key);
 	json_decref(j);
@@ -202,7 +197,7 @@ static void test_cache(void **state)
 
 	/* the second answer comes from size.json, not from the (now broken) vmlinux */
 	assert_int_equal(fsutil_write_atomic(vmlinux, "junk", 4), 0);
-	assert_int_equal(ksize_get(dir, key, &j, err, sizeof(err)), 0);
+	assert_int_equal(ksize_get(store, key, &j, err, sizeof(err)), 0);
 	assert_int_equal(json_array_size(json_object_get(j, "symbols")), KSIZE_TOP_MAX);
 	json_decref(j);
 
@@ -212,19 +207,21 @@ static void test_cache(void **state)
 	free(text);
 	assert_int_equal(fsutil_write_atomic(cache, "{\"format\": 0}", 13), 0);
 	j = NULL;
-	assert_int_equal(ksize_get(dir, key, &j, err, sizeof(err)), -ENOEXEC);
+	assert_int_equal(ksize_get(store, key, &j, err, sizeof(err)), -ENOEXEC);
 	assert_non_null(strstr(err, "not an ELF file"));
 	assert_null(j);
 
-	assert_int_equal(ksize_get(dir, "../../etc", &j, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ksize_get(store, "../../etc", &j, err, sizeof(err)), -EINVAL);
+	store_free(store);
+	free(statedir);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_self),
-		cmocka_unit_test(test_broken),
-		cmocka_unit_test(test_cache),
+		cmocka_unit_test_setup_teardown(test_self, testlib_setup_tmpdir, testlib_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_broken, testlib_setup_tmpdir, testlib_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_cache, testlib_setup_tmpdir, testlib_teardown_tmpdir),
 	};
 	return cmocka_run_group_tests_name("ksize", tests, setup, teardown);
 }
