@@ -160,6 +160,7 @@ static void test_paths(void **s)
 		{ STORE_AREA_COUNT, NULL, NULL, NULL, -EINVAL },
 	};
 	char buf[4096], small[8];
+	int fd;
 
 	(void)s;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -177,6 +178,15 @@ static void test_paths(void **s)
 	/* an area removed behind the store's back comes back */
 	assert_int_equal(store_mkdir(st, STORE_CCACHE), 0);
 	assert_true(exists_at("ccache"));
+	/* and an area as a directory fd, made again when it went missing */
+	assert_int_equal(testlib_rmtree(at("ccache")), 0);
+	fd = store_area_open(st, STORE_CCACHE);
+	assert_true(fd >= 0);
+	assert_true(exists_at("ccache"));
+	assert_int_equal(mkdirat(fd, "x", 0755), 0);
+	assert_true(exists_at("ccache/x"));
+	close(fd);
+	assert_int_equal(store_area_open(st, STORE_AREA_COUNT), -EINVAL);
 }
 
 /* What a killed build left in tmp/ goes at the next start; nothing outside tmp/ does. */
