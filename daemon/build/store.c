@@ -194,8 +194,9 @@ int store_open(const char *state_dir, struct store **out)
 			log_warnx("%s: lock %s: %s", __func__, path, strerror(-rc));
 		goto fail;
 	}
+	/* served over HTTP: neither this directory nor an artifact in it is reached by a link */
 	store_path_in(s, STORE_ARTIFACTS, NULL, NULL, path, sizeof(path));
-	s->artifacts_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	s->artifacts_fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (s->artifacts_fd < 0) {
 		rc = -errno;
 		log_warnx("%s: open %s: %s", __func__, path, strerror(-rc));
