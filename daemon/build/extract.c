@@ -1,4 +1,4 @@
-/* extract.c - unpack a verified source tarball into STATE/src/NAME, complete or not at all. */
+/* extract.c - unpack a verified source tarball into the store (STORE_SRC), whole or not at all. */
 #include "build/extract.h"
 
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include "lib/log.h"
 #include "lib/spawn.h"
 
-/* 1: src/<name> is complete for this sha256; 0: absent; 2: something else is there. */
+/* 1: the tree is complete for this sha256; 0: absent; 2: something else is there. */
 static int extract_tree_state(struct fetch_op *op)
 {
 	char buf[80];
@@ -23,15 +23,15 @@ static int extract_tree_state(struct fetch_op *op)
 	ssize_t n;
 	int dfd, mfd;
 
-	if (fstatat(op->src_fd, op->s->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+	if (fstatat(op->src.fd, op->s->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return fetch_fail(op, -errno, "cannot stat %s/src/%s: %s", op->state_dir,
+		return fetch_fail(op, -errno, "cannot stat %s/%s: %s", op->src.path,
 				  op->s->name, strerror(errno));
 	}
 	if (!S_ISDIR(st.st_mode))
 		return 2;
-	dfd = openat(op->src_fd, op->s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	dfd = openat(op->src.fd, op->s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return 2;
 	mfd = openat(dfd, EXTRACT_MARKER, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -49,28 +49,28 @@ static int extract_tree_state(struct fetch_op *op)
 	return 2;
 }
 
-/* Move src/<name> into tmp/ first, so a crash halfway leaves nothing half-removed in src/. */
+/* Move the tree into STORE_TMP first: a crash halfway leaves nothing half-removed in STORE_SRC. */
 static int extract_discard_tree(struct fetch_op *op)
 {
 	char prefix[SOURCES_NAME_MAX + 8], stale[NAME_MAX + 1], inner[2 * NAME_MAX + 2];
 	int rc;
 
 	snprintf(prefix, sizeof(prefix), "stale.%s", op->s->name);
-	rc = fetch_mktemp(op->tmp_fd, prefix, stale, sizeof(stale), NULL);
+	rc = fetch_mktemp(op->tmp.fd, prefix, stale, sizeof(stale), NULL);
 	if (rc < 0)
-		return fetch_fail(op, rc, "cannot create a temp dir in %s/tmp: %s", op->state_dir,
+		return fetch_fail(op, rc, "cannot create a temp dir in %s: %s", op->tmp.path,
 				  strerror(-rc));
 	snprintf(inner, sizeof(inner), "%s/%s", stale, op->s->name);
-	if (renameat(op->src_fd, op->s->name, op->tmp_fd, inner) < 0) {
+	if (renameat(op->src.fd, op->s->name, op->tmp.fd, inner) < 0) {
 		rc = -errno;
-		unlinkat(op->tmp_fd, stale, AT_REMOVEDIR);
-		return fetch_fail(op, rc, "cannot move %s/src/%s aside: %s", op->state_dir,
+		unlinkat(op->tmp.fd, stale, AT_REMOVEDIR);
+		return fetch_fail(op, rc, "cannot move %s/%s aside: %s", op->src.path,
 				  op->s->name, strerror(-rc));
 	}
-	rc = fsutil_rmtree(op->tmp_fd, stale);
-	if (rc < 0) /* it is out of src/ already; start-up cleaning of tmp/ gets another go */
-		fetch_log(op->log_fd, "%s: cannot remove %s/tmp/%s: %s", op->s->name,
-			  op->state_dir, stale, strerror(-rc));
+	rc = fsutil_rmtree(op->tmp.fd, stale);
+	if (rc < 0) /* out of STORE_SRC already; the store's start-up clean-up has another go */
+		fetch_log(op->log_fd, "%s: cannot remove %s/%s: %s", op->s->name,
+			  op->tmp.path, stale, strerror(-rc));
 	return 0;
 }
 
@@ -120,13 +120,13 @@ static int extract_locked(struct fetch_op *op, const char *tarball)
 	int rc, xfd = -1, n;
 
 	snprintf(prefix, sizeof(prefix), "extract.%s", op->s->name);
-	rc = fetch_mktemp(op->tmp_fd, prefix, xname, sizeof(xname), NULL);
+	rc = fetch_mktemp(op->tmp.fd, prefix, xname, sizeof(xname), NULL);
 	if (rc < 0)
-		return fetch_fail(op, rc, "cannot create a temp dir in %s/tmp: %s", op->state_dir,
+		return fetch_fail(op, rc, "cannot create a temp dir in %s: %s", op->tmp.path,
 				  strerror(-rc));
-	n = snprintf(xpath, sizeof(xpath), "%s/tmp/%s", op->state_dir, xname);
+	n = snprintf(xpath, sizeof(xpath), "%s/%s", op->tmp.path, xname);
 	if (n < 0 || (size_t)n >= sizeof(xpath)) {
-		rc = fetch_fail(op, -ENAMETOOLONG, "%s/tmp/%s: path too long", op->state_dir, xname);
+		rc = fetch_fail(op, -ENAMETOOLONG, "%s/%s: path too long", op->tmp.path, xname);
 		goto out;
 	}
 	{
@@ -146,7 +146,7 @@ static int extract_locked(struct fetch_op *op, const char *tarball)
 		rc = fetch_fail(op, -EIO, "tar failed (status %d) extracting %s", rc, tarball);
 		goto out;
 	}
-	xfd = openat(op->tmp_fd, xname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	xfd = openat(op->tmp.fd, xname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (xfd < 0) {
 		rc = fetch_fail(op, -errno, "cannot open %s: %s", xpath, strerror(errno));
 		goto out;
@@ -164,48 +164,47 @@ static int extract_locked(struct fetch_op *op, const char *tarball)
 	rc = extract_write_marker(op, xfd);
 	if (rc < 0)
 		goto out;
-	if (renameat(xfd, op->s->strip, op->src_fd, op->s->name) < 0) {
-		rc = fetch_fail(op, -errno, "cannot rename %s/%s to %s/src/%s: %s", xpath,
-				op->s->strip, op->state_dir, op->s->name, strerror(errno));
+	if (renameat(xfd, op->s->strip, op->src.fd, op->s->name) < 0) {
+		rc = fetch_fail(op, -errno, "cannot rename %s/%s to %s/%s: %s", xpath,
+				op->s->strip, op->src.path, op->s->name, strerror(errno));
 		goto out;
 	}
-	if (fsync(op->src_fd) < 0) {
-		rc = fetch_fail(op, -errno, "fsync %s/src: %s", op->state_dir, strerror(errno));
+	if (fsync(op->src.fd) < 0) {
+		rc = fetch_fail(op, -errno, "fsync %s: %s", op->src.path, strerror(errno));
 		goto out;
 	}
-	fetch_log(op->log_fd, "%s: extracted into %s/src/%s", op->s->name, op->state_dir,
-		  op->s->name);
-	log_info("%s: extracted into %s/src/%s", op->s->name, op->state_dir, op->s->name);
+	fetch_log(op->log_fd, "%s: extracted into %s/%s", op->s->name, op->src.path, op->s->name);
+	log_info("%s: extracted into %s/%s", op->s->name, op->src.path, op->s->name);
 out:
 	if (xfd >= 0)
 		close(xfd);
-	n = fsutil_rmtree(op->tmp_fd, xname);
+	n = fsutil_rmtree(op->tmp.fd, xname);
 	if (n < 0)
 		fetch_log(op->log_fd, "%s: cannot remove %s: %s", op->s->name, xpath, strerror(-n));
 	return rc;
 }
 
-int extract_source(const struct source *s, const char *state_dir, int log_fd,
+int extract_source(const struct source *s, const struct store *store, int log_fd,
 		   char *tree_out, size_t treelen, char *err, size_t errlen)
 {
 	struct fetch_op op;
 	char tarball[PATH_MAX], file[FETCH_FILE_MAX];
 	int lock_fd = -1, rc;
 
-	rc = fetch_op_open(&op, s, state_dir, log_fd, err, errlen, true);
+	rc = fetch_op_open(&op, s, store, log_fd, err, errlen, true);
 	if (rc < 0)
 		return rc;
 	fetch_file_name(&op, file);
-	rc = fetch_out_path(&op, tree_out, treelen, "src", s->name);
+	rc = fetch_out_path(&op, tree_out, treelen, &op.src, s->name);
 	if (rc == 0)
-		rc = fetch_out_path(&op, tarball, sizeof(tarball), "sources", file);
+		rc = fetch_out_path(&op, tarball, sizeof(tarball), &op.sources, file);
 	if (rc == 0)
 		rc = fetch_lock(&op, &lock_fd);
 	if (rc == 0)
 		rc = extract_tree_state(&op);
 	if (rc == 2) {
-		fetch_log(log_fd, "%s: removing the incomplete or outdated %s/src/%s", s->name,
-			  state_dir, s->name);
+		fetch_log(log_fd, "%s: removing the incomplete or outdated %s/%s", s->name,
+			  op.src.path, s->name);
 		rc = extract_discard_tree(&op);
 	}
 	if (rc == 1) {

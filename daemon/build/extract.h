@@ -1,25 +1,25 @@
-/* extract.h - unpack a verified source tarball into STATE/src/NAME, complete or not at all. */
+/* extract.h - unpack a verified source tarball into the store (STORE_SRC), whole or not at all. */
 #ifndef TINYBOOT_EXTRACT_H
 #define TINYBOOT_EXTRACT_H
 
 #include <stddef.h>
 
+#include "build/store.h"
 #include "conf/sources.h"
 
 #define EXTRACT_MARKER ".tinyboot-source" /* in an extracted tree: its tarball's sha256 */
 
 /*
- * Make sure STATE_DIR/src/<name>/ is the tree extracted from the verified tarball, its top
+ * Make sure <name>/ in STORE_SRC is the tree extracted from the verified tarball, its top
  * directory `strip` renamed to <name>. A tree holding EXTRACT_MARKER with this sha256 is used as
  * is (not even the tarball is needed); anything else there is removed and redone: fetch (so a
- * tarball whose checksum failed is never extracted), `tar -x` into a temp dir under
- * STATE_DIR/tmp, write the marker, sync, rename into place. The marker goes in before the rename,
- * so STATE_DIR/src/<name> only ever appears complete. Locking, logging and errors as
- * fetch_source() (build/fetch.h).
+ * tarball whose checksum failed is never extracted), `tar -x` into a temp dir in STORE_TMP,
+ * write the marker, sync, rename into place. The marker goes in before the rename, so the tree
+ * only ever appears complete. Locking, logging and errors as fetch_source() (build/fetch.h).
  * Returns 0 with the tree's path in tree_out, or -errno as fetch_source, plus -ENOENT when the
  * tarball has no `strip` directory and -EIO when tar fails (its output is in log_fd).
  */
-int extract_source(const struct source *s, const char *state_dir, int log_fd,
+int extract_source(const struct source *s, const struct store *store, int log_fd,
 		   char *tree_out, size_t treelen, char *err, size_t errlen);
 
 #endif

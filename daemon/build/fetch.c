@@ -1,4 +1,4 @@
-/* fetch.c - fetch a source tarball named in sources.conf, check its sha256, keep it in STATE. */
+/* fetch.c - fetch a tarball named in sources.conf, check its sha256, keep it in the store. */
 #include "build/fetch.h"
 
 #include <curl/curl.h>
@@ -82,72 +82,77 @@ int fetch_mktemp(int at, const char *prefix, char *name, size_t len, int *fd)
 	return -EEXIST;
 }
 
-static int fetch_mkdir_open(struct fetch_op *op, int at, const char *name, int *fd)
+/* Open one of the store's areas for the call (creating it if it went missing). */
+static int fetch_dir_open(struct fetch_op *op, enum store_area area, struct fetch_dir *dir)
 {
-	if (mkdirat(at, name, 0755) < 0 && errno != EEXIST)
-		return fetch_fail(op, -errno, "cannot create %s%s%s: %s", op->state_dir,
-				  at == AT_FDCWD ? "" : "/", at == AT_FDCWD ? "" : name, strerror(errno));
-	*fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (*fd < 0)
-		return fetch_fail(op, -errno, "cannot open %s%s%s: %s", op->state_dir,
-				  at == AT_FDCWD ? "" : "/", at == AT_FDCWD ? "" : name, strerror(errno));
+	int rc = store_path(op->store, area, NULL, NULL, dir->path, sizeof(dir->path));
+
+	if (rc < 0)
+		return fetch_fail(op, rc, "the state directory %s is too long a path: %s",
+				  store_dir(op->store), strerror(-rc));
+	dir->fd = store_area_open(op->store, area);
+	if (dir->fd < 0)
+		return fetch_fail(op, dir->fd, "cannot open %s: %s", dir->path, strerror(-dir->fd));
 	return 0;
 }
 
 void fetch_op_close(struct fetch_op *op)
 {
-	int *fds[] = { &op->state_fd, &op->sources_fd, &op->tmp_fd, &op->src_fd };
+	struct fetch_dir *dirs[] = { &op->sources, &op->tmp, &op->src };
 
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (dirs[i]->fd >= 0)
+			close(dirs[i]->fd);
+		dirs[i]->fd = -1;
 	}
 }
 
-/* Check the source (callers may build one by hand) and open STATE_DIR's subdirectories. */
-int fetch_op_open(struct fetch_op *op, const struct source *s, const char *state_dir,
+/* Check the source (callers may build one by hand) and open the store's areas. */
+int fetch_op_open(struct fetch_op *op, const struct source *s, const struct store *store,
 		  int log_fd, char *err, size_t errlen, bool want_src)
 {
 	static const struct source nameless = { .name = (char *)"(source)" };
 	int rc;
 
-	*op = (struct fetch_op){ .s = s, .state_dir = state_dir, .log_fd = log_fd, .err = err,
-				 .errlen = errlen, .state_fd = -1, .sources_fd = -1, .tmp_fd = -1,
-				 .src_fd = -1 };
+	op->s = s;
+	op->store = store;
+	op->ext = NULL;
+	op->log_fd = log_fd;
+	op->err = err;
+	op->errlen = errlen;
+	op->sources.fd = op->tmp.fd = op->src.fd = -1;
+	op->sources.path[0] = op->tmp.path[0] = op->src.path[0] = '\0';
 	if (err && errlen)
 		err[0] = '\0';
 	if (!s || !s->name || !sources_name_valid(s->name)) {
 		op->s = &nameless;
 		return fetch_fail(op, -EINVAL, "not a valid source name");
 	}
-	if (!state_dir || !*state_dir)
+	if (!store)
 		return fetch_fail(op, -EINVAL, "no state directory");
 	if (!names_hex(s->sha256, 64) || !s->nurls || !s->urls || !s->urls[0] ||
 	    !(op->ext = sources_url_ext(s->urls[0])) || !s->size_max ||
 	    (want_src && (!s->strip || !sources_strip_valid(s->strip))))
 		return fetch_fail(op, -EINVAL, "incomplete source definition");
-	rc = fetch_mkdir_open(op, AT_FDCWD, state_dir, &op->state_fd);
+	rc = fetch_dir_open(op, STORE_SOURCES, &op->sources);
 	if (rc == 0)
-		rc = fetch_mkdir_open(op, op->state_fd, "sources", &op->sources_fd);
-	if (rc == 0)
-		rc = fetch_mkdir_open(op, op->state_fd, "tmp", &op->tmp_fd);
+		rc = fetch_dir_open(op, STORE_TMP, &op->tmp);
 	if (rc == 0 && want_src)
-		rc = fetch_mkdir_open(op, op->state_fd, "src", &op->src_fd);
+		rc = fetch_dir_open(op, STORE_SRC, &op->src);
 	if (rc < 0)
 		fetch_op_close(op);
 	return rc;
 }
 
-/* flock, not a mutex: it also keeps out a second daemon sharing STATE_DIR. */
+/* flock, not a mutex: it also keeps out another process working in the same store. */
 int fetch_lock(struct fetch_op *op, int *lock_fd)
 {
 	char name[SOURCES_NAME_MAX + 8];
 
 	snprintf(name, sizeof(name), "%s.lock", op->s->name);
-	*lock_fd = openat(op->sources_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	*lock_fd = openat(op->sources.fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (*lock_fd < 0)
-		return fetch_fail(op, -errno, "cannot open %s/sources/%s: %s", op->state_dir, name,
+		return fetch_fail(op, -errno, "cannot open %s/%s: %s", op->sources.path, name,
 				  strerror(errno));
 	while (flock(*lock_fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
@@ -155,7 +160,7 @@ int fetch_lock(struct fetch_op *op, int *lock_fd)
 
 			close(*lock_fd);
 			*lock_fd = -1;
-			return fetch_fail(op, rc, "cannot lock %s/sources/%s: %s", op->state_dir, name,
+			return fetch_fail(op, rc, "cannot lock %s/%s: %s", op->sources.path, name,
 					  strerror(-rc));
 		}
 	}
@@ -169,28 +174,28 @@ static int fetch_cached(struct fetch_op *op, const char *file)
 	struct stat st;
 	int fd, rc;
 
-	fd = openat(op->sources_fd, file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	fd = openat(op->sources.fd, file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	if (fd < 0)
-		return fetch_fail(op, -errno, "cannot open %s/sources/%s: %s", op->state_dir, file,
+		return fetch_fail(op, -errno, "cannot open %s/%s: %s", op->sources.path, file,
 				  strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fetch_fail(op, -EINVAL, "%s/sources/%s is not a regular file", op->state_dir,
+		return fetch_fail(op, -EINVAL, "%s/%s is not a regular file", op->sources.path,
 				  file);
 	}
 	rc = digest_sha256_fd(fd, hex);
 	close(fd);
 	if (rc < 0)
-		return fetch_fail(op, rc, "cannot read %s/sources/%s: %s", op->state_dir, file,
+		return fetch_fail(op, rc, "cannot read %s/%s: %s", op->sources.path, file,
 				  strerror(-rc));
 	if (strcmp(hex, op->s->sha256) == 0)
 		return 1;
-	fetch_log(op->log_fd, "%s: %s/sources/%s has sha256 %s, expected %s: fetching again",
-		  op->s->name, op->state_dir, file, hex, op->s->sha256);
-	if (unlinkat(op->sources_fd, file, 0) < 0)
-		return fetch_fail(op, -errno, "cannot remove %s/sources/%s: %s", op->state_dir, file,
+	fetch_log(op->log_fd, "%s: %s/%s has sha256 %s, expected %s: fetching again",
+		  op->s->name, op->sources.path, file, hex, op->s->sha256);
+	if (unlinkat(op->sources.fd, file, 0) < 0)
+		return fetch_fail(op, -errno, "cannot remove %s/%s: %s", op->sources.path, file,
 				  strerror(errno));
 	return 0;
 }
@@ -326,7 +331,7 @@ static int fetch_curl_get(const char *url, struct fetch_xfer *x, char *msg, size
 	return rc;
 }
 
-/* Download URL into a new file in tmp/ and verify it; on success it is left there as TMPNAME. */
+/* Download URL into a new temp file and verify it; on success it is left there as TMPNAME. */
 static int fetch_download(struct fetch_op *op, const char *url, char *tmpname, size_t tmplen,
 			  char *msg, size_t msglen)
 {
@@ -335,9 +340,9 @@ static int fetch_download(struct fetch_op *op, const char *url, char *tmpname, s
 	int rc;
 
 	snprintf(prefix, sizeof(prefix), "fetch.%s", op->s->name);
-	rc = fetch_mktemp(op->tmp_fd, prefix, tmpname, tmplen, &x.fd);
+	rc = fetch_mktemp(op->tmp.fd, prefix, tmpname, tmplen, &x.fd);
 	if (rc < 0) {
-		snprintf(msg, msglen, "cannot create a temp file in %s/tmp: %s", op->state_dir,
+		snprintf(msg, msglen, "cannot create a temp file in %.1400s: %s", op->tmp.path,
 			 strerror(-rc));
 		return rc;
 	}
@@ -360,14 +365,14 @@ static int fetch_download(struct fetch_op *op, const char *url, char *tmpname, s
 	}
 	close(x.fd);
 	if (rc < 0)
-		unlinkat(op->tmp_fd, tmpname, 0);
+		unlinkat(op->tmp.fd, tmpname, 0);
 	else
 		fetch_log(op->log_fd, "%s: fetched %" PRIu64 " bytes from %s, sha256 ok",
 			  op->s->name, x.got, url);
 	return rc;
 }
 
-/* The tarball's name in sources/: NAME.tar.EXT */
+/* The tarball's name in STORE_SOURCES: NAME.tar.EXT */
 void fetch_file_name(const struct fetch_op *op, char file[FETCH_FILE_MAX])
 {
 	snprintf(file, FETCH_FILE_MAX, "%s.tar.%s", op->s->name, op->ext);
@@ -382,7 +387,7 @@ int fetch_locked(struct fetch_op *op, char *path_out, size_t pathlen)
 
 	fetch_file_name(op, file);
 	if (path_out)
-		snprintf(path_out, pathlen, "%s/sources/%s", op->state_dir, file);
+		snprintf(path_out, pathlen, "%s/%s", op->sources.path, file);
 	rc = fetch_cached(op, file);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
@@ -391,14 +396,14 @@ int fetch_locked(struct fetch_op *op, char *path_out, size_t pathlen)
 
 		rc = fetch_download(op, url, tmpname, sizeof(tmpname), msg, sizeof(msg));
 		if (rc == 0) {
-			if (renameat(op->tmp_fd, tmpname, op->sources_fd, file) < 0) {
+			if (renameat(op->tmp.fd, tmpname, op->sources.fd, file) < 0) {
 				rc = -errno;
-				unlinkat(op->tmp_fd, tmpname, 0);
-				return fetch_fail(op, rc, "cannot rename into %s/sources/%s: %s",
-						  op->state_dir, file, strerror(-rc));
+				unlinkat(op->tmp.fd, tmpname, 0);
+				return fetch_fail(op, rc, "cannot rename into %s/%s: %s",
+						  op->sources.path, file, strerror(-rc));
 			}
-			if (fsync(op->sources_fd) < 0)
-				return fetch_fail(op, -errno, "fsync %s/sources: %s", op->state_dir,
+			if (fsync(op->sources.fd) < 0)
+				return fetch_fail(op, -errno, "fsync %s: %s", op->sources.path,
 						  strerror(errno));
 			log_info("%s: fetched %s", op->s->name, url);
 			if (op->err && op->errlen)
@@ -419,32 +424,32 @@ int fetch_locked(struct fetch_op *op, char *path_out, size_t pathlen)
 	return best;
 }
 
-int fetch_out_path(struct fetch_op *op, char *out, size_t len, const char *sub,
+int fetch_out_path(struct fetch_op *op, char *out, size_t len, const struct fetch_dir *dir,
 		   const char *file)
 {
 	int n;
 
 	if (!out)
 		return 0;
-	n = snprintf(out, len, "%s/%s/%s", op->state_dir, sub, file);
+	n = snprintf(out, len, "%s/%s", dir->path, file);
 	if (n < 0 || (size_t)n >= len)
-		return fetch_fail(op, -ENAMETOOLONG, "%s/%s/%s does not fit the path buffer",
-				  op->state_dir, sub, file);
+		return fetch_fail(op, -ENAMETOOLONG, "%s/%s does not fit the path buffer",
+				  dir->path, file);
 	return 0;
 }
 
-int fetch_source(const struct source *s, const char *state_dir, int log_fd,
+int fetch_source(const struct source *s, const struct store *store, int log_fd,
 		 char *path_out, size_t pathlen, char *err, size_t errlen)
 {
 	struct fetch_op op;
 	char file[FETCH_FILE_MAX];
 	int lock_fd = -1, rc;
 
-	rc = fetch_op_open(&op, s, state_dir, log_fd, err, errlen, false);
+	rc = fetch_op_open(&op, s, store, log_fd, err, errlen, false);
 	if (rc < 0)
 		return rc;
 	fetch_file_name(&op, file);
-	rc = fetch_out_path(&op, path_out, pathlen, "sources", file);
+	rc = fetch_out_path(&op, path_out, pathlen, &op.sources, file);
 	if (rc == 0)
 		rc = fetch_lock(&op, &lock_fd);
 	if (rc == 0)

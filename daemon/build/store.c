@@ -104,6 +104,22 @@ int store_mkdir(const struct store *s, enum store_area area)
 	return store_mkdir_in(s, (int)area);
 }
 
+int store_area_open(const struct store *s, enum store_area area)
+{
+	char path[STORE_PATH_MAX];
+	int rc, fd;
+
+	if ((unsigned)area >= STORE_AREA_COUNT)
+		return -EINVAL;
+	rc = store_path_in(s, (int)area, NULL, NULL, path, sizeof(path));
+	if (!rc)
+		rc = fsutil_mkdirs(path, 0755);
+	if (rc)
+		return rc;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 int store_tmp_path(const struct store *s, enum store_area area, const char *name, char *buf,
 		   size_t len)
 {
@@ -178,8 +194,9 @@ int store_open(const char *state_dir, struct store **out)
 			log_warnx("%s: lock %s: %s", __func__, path, strerror(-rc));
 		goto fail;
 	}
+	/* served over HTTP: neither this directory nor an artifact in it is reached by a link */
 	store_path_in(s, STORE_ARTIFACTS, NULL, NULL, path, sizeof(path));
-	s->artifacts_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	s->artifacts_fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (s->artifacts_fd < 0) {
 		rc = -errno;
 		log_warnx("%s: open %s: %s", __func__, path, strerror(-rc));

@@ -39,6 +39,8 @@ int store_path(const struct store *s, enum store_area area, const char *name, co
 	       char *buf, size_t len);
 /* mkdir -p STATE/AREA (in case it was removed since store_open). */
 int store_mkdir(const struct store *s, enum store_area area);
+/* STATE/AREA as an O_DIRECTORY fd (made first, as store_mkdir), or -errno. */
+int store_area_open(const struct store *s, enum store_area area);
 /* STATE/tmp/KIND-NAME.PID, where this process assembles an entry of AREA (artifacts, kernels,
  * busybox, headers, src) before store_publish; nothing is created. */
 int store_tmp_path(const struct store *s, enum store_area area, const char *name, char *buf,

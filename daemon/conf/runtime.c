@@ -57,12 +57,8 @@ static void runtime_free(struct runtime *rt)
 		return;
 	if (rt->state_fd >= 0)
 		close(rt->state_fd);
-	if (rt->artifacts_fd >= 0)
-		close(rt->artifacts_fd);
 	if (rt->payloads_fd >= 0)
 		close(rt->payloads_fd);
-	if (rt->tmp_fd >= 0)
-		close(rt->tmp_fd);
 	machines_free(rt->machines);
 	options_free(&rt->opts);
 	free(rt);
@@ -98,7 +94,7 @@ int runtime_open(struct options *opts, struct runtime **out, char *err, size_t e
 	}
 	rt->opts = *opts;
 	memset(opts, 0, sizeof(*opts));
-	rt->state_fd = rt->artifacts_fd = rt->payloads_fd = rt->tmp_fd = -1;
+	rt->state_fd = rt->payloads_fd = -1;
 	atomic_init(&rt->refs, 1);
 
 	rc = runtime_open_dir(rt->opts.state_dir, true, err, errlen);
@@ -115,10 +111,6 @@ int runtime_open(struct options *opts, struct runtime **out, char *err, size_t e
 	runtime_absolute(&rt->opts.sources_file, err, errlen);
 	runtime_absolute(&rt->opts.machines_file, err, errlen);
 	err[0] = '\0';
-	rc = runtime_subdir(rt->state_fd, "artifacts", rt->opts.state_dir, err, errlen);
-	if (rc < 0)
-		goto fail;
-	rt->artifacts_fd = rc;
 	if (rt->opts.payload_dir)
 		rc = runtime_open_dir(rt->opts.payload_dir, false, err, errlen);
 	else

@@ -14,9 +14,7 @@ struct runtime {
 	atomic_int refs;
 	struct options opts;
 	int state_fd;
-	int artifacts_fd;
 	int payloads_fd;
-	int tmp_fd;
 	struct machines *machines; /* NULL without a machines file */
 };
 

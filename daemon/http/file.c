@@ -10,10 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "build/builder.h"
+#include "build/store.h"
 #include "http/httpdate.h"
 #include "http/range.h"
 #include "http/reply.h"
-#include "lib/digest.h"
 #include "lib/etag.h"
 #include "lib/log.h"
 
@@ -225,9 +226,8 @@ enum MHD_Result http_file_serve_artifact(struct request *r, const char *hash, co
 	enum MHD_Result ret;
 	int dirfd;
 
-	if (!digest_is_hex(hash))
-		return http_send_error(r, MHD_HTTP_NOT_FOUND, "no such artifact");
-	dirfd = openat(r->rt->artifacts_fd, hash, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* the store takes only a 64-hex name and never follows a link to the directory */
+	dirfd = store_artifact_open(builder_store(r->tb->builder), hash);
 	if (dirfd < 0)
 		return http_send_error(r, MHD_HTTP_NOT_FOUND, "no such artifact");
 	ret = http_file_serve(r, dirfd, name, HTTP_FILE_IMMUTABLE);

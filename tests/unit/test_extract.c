@@ -26,7 +26,7 @@
 #define SHA_A "4d415b3d364834fd818270e88813e90323bbfce4f519a0e6bd4940ddcd7df693"
 #define SHA_ZERO "0000000000000000000000000000000000000000000000000000000000000000"
 
-/* ---- fixture: a tarball, a STATE_DIR, a build log (testlib_pkg) ---- */
+/* ---- fixture: a tarball, a store, a build log (testlib_pkg) ---- */
 
 struct fx {
 	struct testlib_pkg pkg;
@@ -74,7 +74,7 @@ static int fx_extract(struct fx *f, const struct source *s)
 {
 	f->err[0] = '\0';
 	f->out[0] = '\0';
-	return extract_source(s, f->pkg.state, f->pkg.log_fd, f->out, sizeof(f->out), f->err,
+	return extract_source(s, f->pkg.store, f->pkg.log_fd, f->out, sizeof(f->out), f->err,
 			      sizeof(f->err));
 }
 
@@ -131,11 +131,7 @@ static void stale_tree(struct fx *f, const char *marker)
 {
 	char *p;
 
-	p = fx_path(f, "src");
-	assert_int_equal(mkdir(f->pkg.state, 0755), 0);
-	assert_int_equal(mkdir(p, 0755), 0);
-	free(p);
-	p = fx_path(f, "src/pkg");
+	p = fx_path(f, "src/pkg"); /* src/ is there: the fixture opened the store */
 	assert_int_equal(mkdir(p, 0755), 0);
 	free(p);
 	p = fx_path(f, "src/pkg/junk");
@@ -257,8 +253,8 @@ static void *extract_thread(void *arg)
 {
 	struct extract_job *j = arg;
 
-	j->rc = extract_source(j->s, j->f->pkg.state, j->f->pkg.log_fd, j->out, sizeof(j->out), j->err,
-				sizeof(j->err));
+	j->rc = extract_source(j->s, j->f->pkg.store, j->f->pkg.log_fd, j->out, sizeof(j->out),
+				j->err, sizeof(j->err));
 	return NULL;
 }
 

@@ -24,7 +24,7 @@
 #define SHA_A "4d415b3d364834fd818270e88813e90323bbfce4f519a0e6bd4940ddcd7df693"
 #define SHA_ZERO "0000000000000000000000000000000000000000000000000000000000000000"
 
-/* ---- fixture: a tarball, a STATE_DIR, a build log (testlib_pkg), maybe an HTTP server ---- */
+/* ---- fixture: a tarball, a store, a build log (testlib_pkg), maybe an HTTP server ---- */
 
 struct fx {
 	struct testlib_pkg pkg;
@@ -143,7 +143,8 @@ static int fx_fetch(struct fx *f, const struct source *s)
 {
 	f->err[0] = '\0';
 	f->out[0] = '\0';
-	return fetch_source(s, f->pkg.state, f->pkg.log_fd, f->out, sizeof(f->out), f->err, sizeof(f->err));
+	return fetch_source(s, f->pkg.store, f->pkg.log_fd, f->out, sizeof(f->out), f->err,
+			    sizeof(f->err));
 }
 
 /* ---- fetch ---- */
@@ -268,8 +269,8 @@ static void test_fetch_path_too_small(void **state)
 	const struct source *s = fx_source(f, f->pkg.sha256, 0, f->pkg.url, NULL, "pkg-1.0");
 	char small[8];
 
-	assert_int_equal(fetch_source(s, f->pkg.state, -1, small, sizeof(small), f->err, sizeof(f->err)),
-			 -ENAMETOOLONG);
+	assert_int_equal(fetch_source(s, f->pkg.store, -1, small, sizeof(small), f->err,
+				      sizeof(f->err)), -ENAMETOOLONG);
 	assert_memory_equal(f->err, "pkg: ", 5);
 }
 
@@ -281,6 +282,9 @@ static void test_fetch_bad_source(void **state)
 
 	assert_int_equal(fx_fetch(f, &s), -EINVAL);
 	assert_string_equal(f->err, "pkg: incomplete source definition");
+	assert_int_equal(fetch_source(&s, NULL, -1, f->out, sizeof(f->out), f->err, sizeof(f->err)),
+			 -EINVAL);
+	assert_string_equal(f->err, "pkg: no state directory");
 	s.name = "../x";
 	assert_int_equal(fx_fetch(f, &s), -EINVAL);
 	assert_string_equal(f->err, "(source): not a valid source name");

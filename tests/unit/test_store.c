@@ -134,6 +134,16 @@ static void test_open_layout_and_lock(void **s)
 	st = NULL;
 	assert_int_equal(store_open(state, &st), 0);
 	store_free(NULL);
+	/* what HTTP serves is never reached through a link, not even the artifacts directory */
+	store_free(st);
+	st = NULL;
+	assert_int_equal(rename(at("artifacts"), at("elsewhere")), 0);
+	assert_int_equal(symlink(at("elsewhere"), at("artifacts")), 0);
+	assert_true(store_open(state, &st) < 0);
+	assert_null(st);
+	assert_int_equal(unlink(at("artifacts")), 0);
+	assert_int_equal(rename(at("elsewhere"), at("artifacts")), 0);
+	assert_int_equal(store_open(state, &st), 0);
 }
 
 static void test_paths(void **s)
@@ -160,6 +170,7 @@ static void test_paths(void **s)
 		{ STORE_AREA_COUNT, NULL, NULL, NULL, -EINVAL },
 	};
 	char buf[4096], small[8];
+	int fd;
 
 	(void)s;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -177,6 +188,15 @@ static void test_paths(void **s)
 	/* an area removed behind the store's back comes back */
 	assert_int_equal(store_mkdir(st, STORE_CCACHE), 0);
 	assert_true(exists_at("ccache"));
+	/* and an area as a directory fd, made again when it went missing */
+	assert_int_equal(testlib_rmtree(at("ccache")), 0);
+	fd = store_area_open(st, STORE_CCACHE);
+	assert_true(fd >= 0);
+	assert_true(exists_at("ccache"));
+	assert_int_equal(mkdirat(fd, "x", 0755), 0);
+	assert_true(exists_at("ccache/x"));
+	close(fd);
+	assert_int_equal(store_area_open(st, STORE_AREA_COUNT), -EINVAL);
 }
 
 /* What a killed build left in tmp/ goes at the next start; nothing outside tmp/ does. */
@@ -276,6 +296,7 @@ static void list_one(void *arg, const char *id, const char *artifact, json_t *ma
 #define ID4 "4444444444444444444444444444444444444444444444444444444444444444"
 #define ID5 "5555555555555555555555555555555555555555555555555555555555555555"
 #define ART3 "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+#define ART_UPPER "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 static void test_index_and_listing(void **s)
 {
@@ -299,6 +320,12 @@ static void test_index_and_listing(void **s)
 	close(fd);
 	assert_int_equal(store_artifact_open(st, "../" ART2), -ENOENT);
 	assert_int_equal(store_artifact_open(st, ART3), -ENOENT);
+	/* only 64 lower-case hex digits, and a link to an artifact is never followed */
+	assert_int_equal(store_artifact_open(st, ART_UPPER), -ENOENT);
+	assert_int_equal(store_artifact_open(st, "aaaa"), -ENOENT);
+	assert_int_equal(symlink(at("artifacts/" ART1), at("artifacts/" ID4)), 0);
+	assert_true(store_artifact_open(st, ID4) < 0); /* ENOTDIR from Linux (O_DIRECTORY first) */
+	assert_int_equal(unlink(at("artifacts/" ID4)), 0);
 	assert_int_equal(store_index_get(st, "../index/" ID1, art), -ENOENT);
 
 	/* entries that name a missing artifact, one without its bzImage, names that are no ids */

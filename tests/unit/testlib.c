@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "build/store.h"
 #include "lib/digest.h"
 #include "lib/spawn.h"
 
@@ -201,6 +202,7 @@ void testlib_pkg_make(struct testlib_pkg *pkg)
 	assert_true(pkg->len > 2048);
 	pkg->url = testlib_asprintf("file://%s", pkg->tarball);
 	pkg->state = testlib_asprintf("%s/state", dir);
+	assert_int_equal(store_open(pkg->state, &pkg->store), 0);
 	pkg->log_path = testlib_asprintf("%s/build.log", dir);
 	pkg->log_fd = open(pkg->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	assert_true(pkg->log_fd >= 0);
@@ -219,6 +221,7 @@ static void testlib_pkg_source_clear(struct testlib_pkg *pkg)
 void testlib_pkg_free(struct testlib_pkg *pkg)
 {
 	testlib_pkg_source_clear(pkg);
+	store_free(pkg->store);
 	if (pkg->log_fd > 0)
 		close(pkg->log_fd);
 	free(pkg->tarball);

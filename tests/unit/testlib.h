@@ -30,7 +30,9 @@ int testlib_dir_count(const char *path);
 /* How often needle occurs in the file (0 if it cannot be read). */
 int testlib_file_count(const char *path, const char *needle);
 
-/* ---- a small source tarball, and a STATE_DIR to fetch and extract it in ---- */
+/* ---- a small source tarball, and a store to fetch and extract it in ---- */
+
+struct store;
 
 #define TESTLIB_PKG_HELLO "hello, tinyboot\n"
 #define TESTLIB_PKG_DEEP_LEN 4096
@@ -41,14 +43,15 @@ struct testlib_pkg {
 	char sha256[65];
 	size_t len;       /* over 2 KiB: deep.bin does not compress */
 	unsigned char deep[TESTLIB_PKG_DEEP_LEN];
-	char *state;      /* DIR/state, not created: the STATE_DIR under test */
+	char *state;      /* DIR/state: the state directory under test */
+	struct store *store; /* open on state (store_open made its areas) */
 	char *log_path;   /* DIR/build.log, open for appending in log_fd */
 	int log_fd;
 	struct source src; /* [pkg], as testlib_pkg_source() last set it */
 	char *urls[2];
 };
 
-/* Build all of it below testlib_dir (tar -czf). */
+/* Build all of it below testlib_dir (tar -czf) and open the store. */
 void testlib_pkg_make(struct testlib_pkg *pkg);
 void testlib_pkg_free(struct testlib_pkg *pkg);
 /* Set pkg->src to [pkg] with one or two urls (url2 NULL: one); size_max 0 is sources.conf's
