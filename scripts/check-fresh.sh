@@ -173,6 +173,7 @@ fresh_debootstrap() {
 	local dir log=$cache/$key.log
 	dir=$(mktemp -d "$cache/debootstrap.XXXXXX")
 	trees+=("$dir")
+	chmod 0755 "$dir"	# the root's /: mktemp's 0700 would keep apt's _apt user out
 	echo "check-fresh: debootstrap --variant=$variant $suite $mirror (log: $log)"
 	if ! debootstrap --variant="$variant" "$suite" "$dir" "$mirror" >"$log" 2>&1; then
 		tail -n 20 "$log" >&2
@@ -186,8 +187,8 @@ fresh_debootstrap() {
 fresh_restore() {
 	root=$(mktemp -d "$cache/root.XXXXXX")
 	trees+=("$root")
-	chmod 0755 "$root"
 	tar --numeric-owner -C "$root" -xf "$tarball"
+	chmod 0755 "$root"	# tar gives / the archived mode (0700 in tarballs made before this line)
 }
 
 # The host's way to the archive: its Debian entries, name resolution, and apt's Acquire settings.
