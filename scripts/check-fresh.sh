@@ -20,10 +20,13 @@
 #   untouched debootstrap result (delete it to refresh); debs/ keeps the .debs apt downloads inside
 #   (bind-mounted on the root's /var/cache/apt/archives). Every run unpacks a new root from the
 #   tarball and removes it at the end: a root that already ran `make deps` would hide a missing
-#   install step.
+#   install step. The root is a tmpfs (CHECK_FRESH_TMPFS=SIZE, default 3G when 6 GiB of memory are
+#   available; =no for the disk): a root with every package holds ~1.2 GB, dpkg's fsyncs cost
+#   nothing there and clean-up is one umount (measured: 2.5-3 min a rerun instead of 5.5).
 # - Mounts /proc, /sys, /dev, /dev/pts and debs/ in the root; the EXIT trap ends what still runs in
 #   the root, unmounts them and removes the root after success, failure or Ctrl-C.
-# Exit status: 0 PASS, 2 cannot run here (not root, no debootstrap, no mirror), else FAIL.
+# Exit status: 0 PASS, 1 FAIL, 2 cannot run here (not root, no debootstrap, no mirror),
+# 130/143 interrupted (SIGINT/SIGTERM; still cleaned up).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -139,8 +142,11 @@ fresh_exit() {
 	printf '  %-20s %s\n' total "$(fresh_fmt_ms $(($(fresh_now_ms) - start)))"
 	if [[ $rc -eq 0 ]]; then
 		echo "check-fresh: PASS: $suite $variant + make: make deps all and $units unit tests on $short"
+	elif ((rc == 130 || rc == 143)); then
+		echo "check-fresh: FAIL: interrupted in ${step:-${failed:-clean-up}} on $short"
 	else
 		echo "check-fresh: FAIL: ${step:-${failed:-clean-up}} (exit $rc) on $short"
+		rc=1
 	fi
 	exit "$rc"
 }
@@ -164,6 +170,11 @@ mirror=$(awk -v s="$suite" '$2 == s { print $1; exit }' <<<"$debian")
 key=$suite-$variant-$(sed -e 's,^[a-z+]*://,,' -e 's,/*$,,' -e 's,[^A-Za-z0-9.-],_,g' <<<"$mirror")
 tarball=$cache/$key.tar
 mkdir -p "$cache/debs/partial"
+tmpfs=${CHECK_FRESH_TMPFS:-}
+if [[ -z $tmpfs ]]; then
+	tmpfs=no
+	(($(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo) >= 6 * 1024 * 1024)) && tmpfs=3G
+fi
 
 trap fresh_exit EXIT
 trap 'exit 130' INT
@@ -187,6 +198,7 @@ fresh_debootstrap() {
 fresh_restore() {
 	root=$(mktemp -d "$cache/root.XXXXXX")
 	trees+=("$root")
+	[[ $tmpfs == no ]] || mount -t tmpfs -o size="$tmpfs",mode=0755 tmpfs "$root"
 	tar --numeric-owner -C "$root" -xf "$tarball"
 	chmod 0755 "$root"	# tar gives / the archived mode (0700 in tarballs made before this line)
 }
@@ -271,7 +283,7 @@ else
 	fresh_step "unpack" fresh_restore
 fi
 fresh_step "configure root" fresh_configure
-echo "check-fresh: root $root: tree $short, apt sources from the host:"
+echo "check-fresh: root $root (tmpfs: $tmpfs): tree $short, apt sources from the host:"
 sed 's/^/  /' "$root/etc/apt/sources.list"
 fresh_step "install make" fresh_install_make
 fresh_make_deps_all
