@@ -107,13 +107,19 @@ fresh_host_entries() {
 	done
 }
 
-# End what still runs in DIR (only a TERM to this script leaves anything), unmount everything
-# under it, deepest first, and remove it; never removes a tree that still has a mount in it.
+# End what still runs in DIR, unmount everything under it, deepest first, and remove it; never
+# removes a tree that still has a mount in it.
 fresh_rmtree() {
-	local dir=$1 p m
+	local dir=$1 p m i pids
 	[[ -d $dir ]] || return 0
-	for p in /proc/[0-9]*; do
-		[[ $(readlink "$p/root" 2>/dev/null) == "$dir" ]] && kill -KILL "${p#/proc/}" 2>/dev/null
+	for ((i = 0; i < 10; i++)); do
+		pids=()
+		for p in /proc/[0-9]*; do
+			[[ $(readlink "$p/root" 2>/dev/null) == "$dir" ]] && pids+=("${p#/proc/}")
+		done
+		((${#pids[@]} > 0)) || break
+		kill -KILL "${pids[@]}" 2>/dev/null
+		sleep 0.5
 	done
 	while read -r m; do
 		umount "$m" 2>/dev/null || umount -l "$m" || true
@@ -218,11 +224,14 @@ fresh_configure() {
 	git archive --format=tar "$commit" | tar -x -C "$root$src"
 }
 
-# fresh_in_root SCRIPT: bash -c SCRIPT in the root, as root, in the tree, with a login-like environment
+# fresh_in_root SCRIPT: bash -c SCRIPT in the root, as root, in the tree, with a login-like
+# environment. In the background so that a signal runs the trap at once instead of after the
+# command; the trap ends whatever runs in the root.
 fresh_in_root() {
 	chroot "$root" /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" LANG=C.UTF-8 \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		/bin/bash -c "cd $src && $1"
+		/bin/bash -c "cd $src && $1" &
+	wait $!
 }
 
 fresh_install_make() {
