@@ -176,6 +176,10 @@ mirror=$(awk -v s="$suite" '$2 == s { print $1; exit }' <<<"$debian")
 key=$suite-$variant-$(sed -e 's,^[a-z+]*://,,' -e 's,/*$,,' -e 's,[^A-Za-z0-9.-],_,g' <<<"$mirror")
 tarball=$cache/$key.tar
 mkdir -p "$cache/debs/partial"
+for d in "$cache"/root.* "$cache"/debootstrap.*; do
+	# only a SIGKILL (or a run going on now) leaves one: see findmnt -R DIR before removing it
+	[[ -d $d ]] && echo "check-fresh: note: $d is left from another run (findmnt -R $d)"
+done
 tmpfs=${CHECK_FRESH_TMPFS:-}
 if [[ -z $tmpfs ]]; then
 	tmpfs=no
