@@ -178,7 +178,9 @@ tarball=$cache/$key.tar
 mkdir -p "$cache/debs/partial"
 for d in "$cache"/root.* "$cache"/debootstrap.*; do
 	# only a SIGKILL (or a run going on now) leaves one: see findmnt -R DIR before removing it
-	[[ -d $d ]] && echo "check-fresh: note: $d is left from another run (findmnt -R $d)"
+	if [[ -d $d ]]; then
+		echo "check-fresh: note: $d is left from another run (findmnt -R $d)"
+	fi
 done
 tmpfs=${CHECK_FRESH_TMPFS:-}
 if [[ -z $tmpfs ]]; then
