@@ -133,13 +133,15 @@ fresh_rmtree() {
 
 fresh_exit() {
 	local rc=$? t0 i d
-	trap - EXIT INT TERM
+	trap - EXIT
+	trap '' INT TERM	# a second Ctrl-C must not cut the clean-up short
 	set +e
 	[[ -n $step ]] && timings+=("$step" $(($(fresh_now_ms) - step_t0)))
 	t0=$(fresh_now_ms)
 	for d in "${trees[@]}"; do
 		fresh_rmtree "$d" || ((rc != 0)) || rc=1
 	done
+	rm -f "$tarball.tmp"
 	timings+=("clean-up" $(($(fresh_now_ms) - t0)))
 	echo "check-fresh: timings"
 	for ((i = 0; i < ${#timings[@]}; i += 2)); do
