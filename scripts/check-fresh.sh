@@ -22,7 +22,7 @@
 #   tarball and removes it at the end: a root that already ran `make deps` would hide a missing
 #   install step. The root is a tmpfs (CHECK_FRESH_TMPFS=SIZE, default 3G when 6 GiB of memory are
 #   available; =no for the disk): a root with every package holds ~1.2 GB, dpkg's fsyncs cost
-#   nothing there and clean-up is one umount (measured: 2.5-3 min a rerun instead of 5.5).
+#   nothing there and clean-up is one umount (measured under load: a rerun 2-3 min instead of 5.5).
 # - Mounts /proc, /sys, /dev, /dev/pts and debs/ in the root; the EXIT trap ends what still runs in
 #   the root, unmounts them and removes the root after success, failure or Ctrl-C.
 # Exit status: 0 PASS, 1 FAIL, 2 cannot run here (not root, no debootstrap, no mirror),
