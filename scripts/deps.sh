@@ -7,8 +7,8 @@ packages=(
 	# build
 	build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev libssl-dev
 	libjansson-dev liblzma-dev
-	# tests
-	libcmocka-dev curl jq iproute2
+	# tests (debootstrap: make check-fresh's bare Debian 12 root)
+	libcmocka-dev curl jq iproute2 debootstrap
 	# benchmarks
 	nginx wrk cpio
 	# building kernels and busybox
