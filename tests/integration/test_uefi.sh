@@ -54,6 +54,7 @@ has_efi_stub() {
 qemu_start() {
 	local name=$1 firmware=$2 mac=$3 fw=()
 	if [[ $firmware == uefi ]]; then
+		[[ -r $OVMF_CODE && -r $OVMF_VARS ]] || { fail "no $OVMF_CODE or $OVMF_VARS: install Debian's ovmf"; return 1; }
 		cp "$OVMF_VARS" "$T/$name.vars.fd"
 		fw=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
 			-drive "if=pflash,format=raw,unit=1,file=$T/$name.vars.fd")
@@ -85,6 +86,8 @@ boot_wait() {
 timings() {
 	echo "    $1: power-on, then $(jq -r --argjson t "$QEMU_STARTED" '(.created - $t) as $off |
 		[.events[] | "\(.state) \((.after_s + $off) * 10 | round / 10) s"] | join(", ")' <<<"$BOOT")"
+	jq -e .report.uptime <<<"$BOOT" > /dev/null && echo "    $1: guest uptime $(jq -c .report.uptime <<<"$BOOT")"
+	return 0
 }
 
 expect_report_ok() { # expect_report_ok NAME: result ok, both downloads, every payload ok
@@ -150,7 +153,7 @@ test_01_scripts_follow_the_firmware() {
 
 test_10_uefi_boots_the_efi_kernel() {
 	local art
-	qemu_start uefi uefi 52:54:00:00:0e:01
+	qemu_start uefi uefi 52:54:00:00:0e:01 || return
 	boot_wait uefi-guest
 	expect_report_ok uefi-guest
 	expect_eq "$(jq -r .variant <<<"$BOOT")" net+efi variant
@@ -167,7 +170,7 @@ test_10_uefi_boots_the_efi_kernel() {
 
 test_20_uefi_i386_variant_is_refused() {
 	local m
-	qemu_start uefi32 uefi 52:54:00:00:0e:02
+	qemu_start uefi32 uefi 52:54:00:00:0e:02 || return
 	boot_wait uefi-i386
 	expect_eq "$(jq -r .result <<<"$BOOT")" failed result
 	expect_eq "$(jq -r .firmware <<<"$BOOT")" uefi firmware
