@@ -30,11 +30,13 @@ struct boot {
 	char mac[18];
 	char variant[256];
 	char artifact[65];
+	char firmware[8];  /* "bios", "uefi" or "unknown" */
+	char reason[BOOTS_REASON_MAX + 1]; /* set when the daemon failed the boot */
 	double created;
 	unsigned timeout_s;
 	struct boot_event events[BOOTS_EVENTS_MAX];
 	size_t nevents;
-	bool reported, ok;
+	bool reported, ok, failed;
 	json_t *report;
 };
 
@@ -121,22 +123,36 @@ static int boots_journal(struct boots *b, json_t *line, bool durable)
 	return rc;
 }
 
-static struct boot *boots_new_boot(const char *token, const char *machine, const char *mac,
-				   const char *variant, const char *artifact, unsigned timeout_s,
-				   double created)
+/* Only the names the daemon writes; anything else (an older journal has none) is "unknown". */
+static const char *boots_firmware_name(const char *firmware)
+{
+	if (firmware && (strcmp(firmware, "bios") == 0 || strcmp(firmware, "uefi") == 0))
+		return firmware;
+	return "unknown";
+}
+
+static struct boot *boots_new_boot(const char *token, const struct boots_new *n, double created)
 {
 	struct boot *bt = calloc(1, sizeof(*bt));
 
 	if (!bt)
 		return NULL;
 	snprintf(bt->token, sizeof(bt->token), "%s", token);
-	snprintf(bt->machine, sizeof(bt->machine), "%s", machine);
-	snprintf(bt->mac, sizeof(bt->mac), "%s", mac ? mac : "");
-	snprintf(bt->variant, sizeof(bt->variant), "%s", variant ? variant : "");
-	snprintf(bt->artifact, sizeof(bt->artifact), "%s", artifact ? artifact : "");
-	bt->timeout_s = timeout_s;
+	snprintf(bt->machine, sizeof(bt->machine), "%s", n->machine ? n->machine : "");
+	snprintf(bt->mac, sizeof(bt->mac), "%s", n->mac ? n->mac : "");
+	snprintf(bt->variant, sizeof(bt->variant), "%s", n->variant ? n->variant : "");
+	snprintf(bt->artifact, sizeof(bt->artifact), "%s", n->artifact ? n->artifact : "");
+	snprintf(bt->firmware, sizeof(bt->firmware), "%s", boots_firmware_name(n->firmware));
+	bt->timeout_s = n->timeout_s;
 	bt->created = created;
 	return bt;
+}
+
+static void boots_apply_fail(struct boot *bt, const char *reason, double at)
+{
+	bt->failed = true;
+	snprintf(bt->reason, sizeof(bt->reason), "%s", reason ? reason : "");
+	boots_add_event(bt, "boot failed", at);
 }
 
 static void boots_apply_report(struct boot *bt, bool ok, json_t *report, double at)
@@ -158,11 +174,16 @@ static void boots_replay_line(struct boots *b, json_t *line)
 	if (!type || !token)
 		return;
 	if (strcmp(type, "boot") == 0) {
-		bt = boots_new_boot(token, json_string_value(json_object_get(line, "machine")) ?: "",
-				    json_string_value(json_object_get(line, "mac")),
-				    json_string_value(json_object_get(line, "variant")),
-				    json_string_value(json_object_get(line, "artifact")),
-				    (unsigned)json_integer_value(json_object_get(line, "timeout_s")), at);
+		struct boots_new n = {
+			.machine = json_string_value(json_object_get(line, "machine")),
+			.mac = json_string_value(json_object_get(line, "mac")),
+			.variant = json_string_value(json_object_get(line, "variant")),
+			.artifact = json_string_value(json_object_get(line, "artifact")),
+			.firmware = json_string_value(json_object_get(line, "firmware")),
+			.timeout_s = (unsigned)json_integer_value(json_object_get(line, "timeout_s")),
+		};
+
+		bt = boots_new_boot(token, &n, at);
 		if (bt) {
 			boots_add_event(bt, "boot created", at);
 			boots_insert(b, bt);
@@ -177,6 +198,8 @@ static void boots_replay_line(struct boots *b, json_t *line)
 	else if (strcmp(type, "report") == 0)
 		boots_apply_report(bt, json_is_true(json_object_get(line, "ok")),
 				   json_object_get(line, "report"), at);
+	else if (strcmp(type, "fail") == 0)
+		boots_apply_fail(bt, json_string_value(json_object_get(line, "reason")), at);
 }
 
 int boots_open(const char *state_dir, struct boots **out, char *err, size_t errlen)
@@ -226,27 +249,52 @@ void boots_free(struct boots *b)
 	free(b);
 }
 
-int boots_create(struct boots *b, const char *machine, const char *mac, const char *variant,
-		 const char *artifact, unsigned timeout_s, char token[BOOTS_TOKEN_LEN])
+/* The journal line of a new boot, from what was stored (so replay sees the same values). */
+static json_t *boots_boot_line(const struct boot *bt)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:f}", "type", "boot", "token",
+			 bt->token, "machine", bt->machine, "mac", bt->mac, "variant", bt->variant,
+			 "artifact", bt->artifact, "firmware", bt->firmware, "timeout_s",
+			 (int)bt->timeout_s, "at", bt->created);
+}
+
+int boots_create(struct boots *b, const struct boots_new *n, char token[BOOTS_TOKEN_LEN])
 {
 	unsigned char rnd[16];
 	double now = boots_now();
 	struct boot *bt;
 
+	if (!n || !n->machine)
+		return -EINVAL;
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return -EIO;
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(token + 2 * i, 3, "%02x", rnd[i]);
-	bt = boots_new_boot(token, machine, mac, variant, artifact, timeout_s, now);
+	bt = boots_new_boot(token, n, now);
 	if (!bt)
 		return -ENOMEM;
 	boots_add_event(bt, "boot created", now);
 	pthread_mutex_lock(&b->lock);
 	boots_insert(b, bt);
-	boots_journal(b, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:f}", "type", "boot", "token",
-				   token, "machine", machine, "mac", mac ? mac : "", "variant",
-				   variant ? variant : "", "artifact", artifact ? artifact : "",
-				   "timeout_s", (int)timeout_s, "at", now), false);
+	boots_journal(b, boots_boot_line(bt), false);
+	pthread_mutex_unlock(&b->lock);
+	return 0;
+}
+
+int boots_fail(struct boots *b, const char *token, const char *reason)
+{
+	double now = boots_now();
+	struct boot *bt;
+
+	pthread_mutex_lock(&b->lock);
+	bt = boots_find(b, token);
+	if (!bt) {
+		pthread_mutex_unlock(&b->lock);
+		return -ENOENT;
+	}
+	boots_apply_fail(bt, reason, now);
+	boots_journal(b, json_pack("{s:s, s:s, s:s, s:f}", "type", "fail", "token", token, "reason",
+				   bt->reason, "at", now), false);
 	pthread_mutex_unlock(&b->lock);
 	return 0;
 }
@@ -304,16 +352,14 @@ int boots_report(struct boots *b, const char *token, const char *machine, bool o
 		}
 		for (size_t i = 0; i < sizeof(rnd); i++)
 			snprintf(fresh + 2 * i, 3, "%02x", rnd[i]);
-		bt = boots_new_boot(fresh, machine, NULL, NULL, NULL, 0, now);
+		bt = boots_new_boot(fresh, &(struct boots_new){ .machine = machine }, now);
 		if (!bt) {
 			pthread_mutex_unlock(&b->lock);
 			return -ENOMEM;
 		}
 		boots_add_event(bt, "boot created", now);
 		boots_insert(b, bt);
-		boots_journal(b, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:f}", "type", "boot",
-					   "token", fresh, "machine", machine, "mac", "", "variant", "",
-					   "artifact", "", "timeout_s", 0, "at", now), false);
+		boots_journal(b, boots_boot_line(bt), false);
 	}
 	boots_apply_report(bt, ok, report, now);
 	rc = boots_journal(b, json_pack("{s:s, s:s, s:b, s:O, s:f}", "type", "report", "token",
@@ -340,6 +386,8 @@ static json_t *boots_one_json(const struct boot *bt, double now)
 	}
 	if (bt->reported)
 		result = bt->ok ? "ok" : "failed";
+	else if (bt->failed)
+		result = "failed";
 	else if (bt->timeout_s && now - bt->created > bt->timeout_s)
 		result = "timed out";
 	else
@@ -347,9 +395,11 @@ static json_t *boots_one_json(const struct boot *bt, double now)
 	if (!bt->reported && strcmp(result, "timed out") == 0)
 		json_array_append_new(events, json_pack("{s:s, s:f}", "state", "timed out", "after_s",
 							(double)bt->timeout_s));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:o, s:O?}", "boot", bt->token, "machine",
-			 bt->machine, "mac", bt->mac, "variant", bt->variant, "artifact", bt->artifact,
-			 "result", result, "created", bt->created, "events", events, "report", bt->report);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:f, s:o, s:O?}", "boot", bt->token,
+			 "machine", bt->machine, "mac", bt->mac, "variant", bt->variant, "artifact",
+			 bt->artifact, "firmware", bt->firmware, "result", result, "reason",
+			 bt->failed ? bt->reason : NULL, "created", bt->created, "events", events,
+			 "report", bt->report);
 }
 
 json_t *boots_boot_json(struct boots *b, const char *token)

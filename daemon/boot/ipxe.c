@@ -25,7 +25,7 @@
 /* recipe_cmdline_valid()'s set today; checked here too so that widening it there cannot open
  * a hole in the scripts */
 #define IPXE_CMDLINE_CHARS IPXE_ALNUM " ._,:=/+-@"
-#define IPXE_MESSAGE_CHARS IPXE_ALNUM " .,:_-"
+#define IPXE_MESSAGE_CHARS IPXE_ALNUM " .,:_+-"
 
 /* s is 1..max bytes, all from allowed. */
 static bool ipxe_chars_ok(const char *s, size_t max, const char *allowed)
@@ -114,12 +114,14 @@ int ipxe_boot_script(const char *server_url, char *buf, size_t len)
 	if (!ipxe_server_ok(server_url))
 		return -EINVAL;
 	/* :hexhyp gives 52-54-00-12-34-56 (no ':' to confuse a URL); ${uuid} is typed uuid, so it
-	 * expands to hex and hyphens or to nothing. A lone '&' inside a token is plain text to iPXE
-	 * (only a whole "&&" token chains). --replace ends this script, --autofree drops it. */
+	 * expands to hex and hyphens or to nothing; ${platform} and ${buildarch} are iPXE's build
+	 * (pcbios/efi, i386/x86_64/...), the daemon checks them against a list. A lone '&' inside a
+	 * token is plain text to iPXE (only a whole "&&" token chains). --replace ends this script,
+	 * --autofree drops it. */
 	return ipxe_format(buf, len,
 			   "#!ipxe\n"
 			   "chain --replace --autofree %s" IPXE_MACHINE_PATH
-			   "?mac=${net0/mac:hexhyp}&uuid=${uuid}\n",
+			   "?mac=${net0/mac:hexhyp}&uuid=${uuid}&platform=${platform}&buildarch=${buildarch}\n",
 			   server_url);
 }
 
@@ -158,4 +160,43 @@ int ipxe_exit_script(const char *message, char *buf, size_t len)
 			   "echo tinyboot: %s\n"
 			   "exit 1\n",
 			   clean);
+}
+
+int ipxe_firmware_parse(const char *platform, enum ipxe_firmware *out)
+{
+	if (!platform || !*platform)
+		*out = IPXE_FIRMWARE_UNKNOWN;
+	else if (strcmp(platform, "pcbios") == 0)
+		*out = IPXE_FIRMWARE_BIOS;
+	else if (strcmp(platform, "efi") == 0)
+		*out = IPXE_FIRMWARE_UEFI;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *ipxe_firmware_name(enum ipxe_firmware firmware)
+{
+	switch (firmware) {
+	case IPXE_FIRMWARE_BIOS:
+		return "bios";
+	case IPXE_FIRMWARE_UEFI:
+		return "uefi";
+	case IPXE_FIRMWARE_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+bool ipxe_buildarch_valid(const char *buildarch)
+{
+	static const char *const arches[] = { "i386", "x86_64", "arm32", "arm64", "riscv32", "riscv64",
+					      "loong64" };
+
+	if (!buildarch || !*buildarch)
+		return true;
+	for (size_t i = 0; i < sizeof(arches) / sizeof(arches[0]); i++)
+		if (strcmp(buildarch, arches[i]) == 0)
+			return true;
+	return false;
 }

@@ -2,10 +2,12 @@
 #ifndef TINYBOOT_IPXE_H
 #define TINYBOOT_IPXE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-/* The generic script chains to SERVER IPXE_MACHINE_PATH "?mac=" MAC "&uuid=" UUID, with MAC as
- * 52-54-00-12-34-56 and UUID lowercase 8-4-4-4-12 or empty (no SMBIOS UUID). */
+/* The generic script chains to SERVER IPXE_MACHINE_PATH "?mac=" MAC "&uuid=" UUID "&platform="
+ * PLATFORM "&buildarch=" BUILDARCH, with MAC as 52-54-00-12-34-56, UUID lowercase 8-4-4-4-12 or
+ * empty (no SMBIOS UUID), and iPXE's own ${platform} and ${buildarch} settings. */
 #define IPXE_MACHINE_PATH "/ipxe"
 
 #define IPXE_URL_MAX 1024        /* server_url, kernel_url and initrd_url each */
@@ -16,7 +18,8 @@
  * is NULL, empty or too long), or -ENOSPC when buf is too small. buf is left untouched unless
  * the result is 0. */
 
-/* The script served at /boot.ipxe: it names the machine by ${net0/mac} and ${uuid}.
+/* The script served at /boot.ipxe: it names the machine by ${net0/mac} and ${uuid}, and says
+ * which firmware and CPU the iPXE runs on (${platform}, ${buildarch}).
  * server_url: "http://" or "https://", then [A-Za-z0-9.:/-], no trailing '/'. */
 int ipxe_boot_script(const char *server_url, char *buf, size_t len);
 
@@ -33,8 +36,23 @@ struct ipxe_boot {
 int ipxe_machine_script(const struct ipxe_boot *b, char *buf, size_t len);
 
 /* Prints "tinyboot: MESSAGE" and exits with status 1 so the firmware tries its next boot
- * device. MESSAGE (NULL means empty) is reduced to [A-Za-z0-9 .,:_-], any other byte becoming
+ * device. MESSAGE (NULL means empty) is reduced to [A-Za-z0-9 .,:_+-], any other byte becoming
  * '_', and cut at IPXE_MESSAGE_MAX bytes; it never fails with -EINVAL. */
 int ipxe_exit_script(const char *message, char *buf, size_t len);
+
+/* The firmware iPXE runs on, from its ${platform} setting. */
+enum ipxe_firmware {
+	IPXE_FIRMWARE_UNKNOWN, /* not sent: a script from before tinyboot asked */
+	IPXE_FIRMWARE_BIOS,    /* "pcbios" */
+	IPXE_FIRMWARE_UEFI,    /* "efi" */
+};
+
+/* platform NULL or "" gives UNKNOWN, "pcbios" BIOS, "efi" UEFI; anything else is -EINVAL. */
+int ipxe_firmware_parse(const char *platform, enum ipxe_firmware *out);
+/* "unknown", "bios" or "uefi": how a boot records it. */
+const char *ipxe_firmware_name(enum ipxe_firmware firmware);
+/* iPXE's ${buildarch}: NULL or "" (not sent) or one of the architectures iPXE builds for
+ * (i386, x86_64, arm32, arm64, riscv32, riscv64, loong64). */
+bool ipxe_buildarch_valid(const char *buildarch);
 
 #endif

@@ -155,6 +155,7 @@ static void machines_machine_clear(struct machine *mc)
 		free(mc->payloads[i]);
 	free(mc->payloads);
 	free(mc->variant);
+	free(mc->efi_variant);
 	free(mc->args);
 	memset(mc, 0, sizeof(*mc));
 }
@@ -225,6 +226,7 @@ enum machines_key {
 	MACHINES_KEY_PAYLOADS,
 	MACHINES_KEY_ARGS,
 	MACHINES_KEY_UUID,
+	MACHINES_KEY_EFI_VARIANT,
 	MACHINES_KEY_COUNT
 };
 
@@ -237,6 +239,7 @@ static const char *const machines_keys[MACHINES_KEY_COUNT] = {
 	[MACHINES_KEY_PAYLOADS] = "payloads",
 	[MACHINES_KEY_ARGS] = "args",
 	[MACHINES_KEY_UUID] = "uuid",
+	[MACHINES_KEY_EFI_VARIANT] = "efi-variant",
 };
 
 struct machines_seen {
@@ -280,6 +283,12 @@ static int machines_parse_pair(struct machines_parser *p, struct machine *mc,
 					      conffile_shown(val, shown));
 		mc->variant = strdup(val);
 		return mc->variant ? 0 : -ENOMEM;
+	case MACHINES_KEY_EFI_VARIANT:
+		if (!machines_variant_valid(val))
+			return conffile_error(p->cf, "bad efi-variant '%s': want 1-255 of [a-z0-9_+-]",
+					      conffile_shown(val, shown));
+		mc->efi_variant = strdup(val);
+		return mc->efi_variant ? 0 : -ENOMEM;
 	case MACHINES_KEY_IP:
 		if (machines_parse_ip(val, mc->ip) < 0)
 			return conffile_error(p->cf, "bad ip '%s': want an IPv4 address and /prefix (0-32)",

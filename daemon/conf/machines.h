@@ -16,6 +16,8 @@ struct machine {
 	char name[33];      /* [a-z0-9_-]{1,32}; "mac-" + 12 hex digits, or "default", when not given */
 	char uuid[37];      /* lowercase 8-4-4-4-12, or "" */
 	char *variant;      /* [a-z0-9_+-]{1,255}; always set (the key is required) */
+	char *efi_variant;  /* the same syntax; what the machine boots under UEFI instead of
+			     * variant+efi; NULL when not given */
 	char ip[19];        /* "10.0.2.15/24", or "" */
 	char gw[16];        /* "10.0.2.2", or "" */
 	bool dhcp;          /* net=dhcp; the default when ip is not set */

@@ -124,3 +124,37 @@ fail:
 	variant_free(v);
 	return rc;
 }
+
+int variant_for_firmware(const char *variant, const char *efi_variant, bool uefi, char *out,
+			 size_t len)
+{
+	int n;
+
+	if (!uefi)
+		n = snprintf(out, len, "%s", variant);
+	else if (efi_variant && *efi_variant)
+		n = snprintf(out, len, "%s", efi_variant);
+	else
+		n = snprintf(out, len, "%s+" VARIANT_EFI_FRAGMENT, variant);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int variant_efi_check(const char *name, const char *arch, const char *buildarch, char *why,
+		      size_t whylen)
+{
+	if (!buildarch || !*buildarch) {
+		snprintf(why, whylen, "UEFI iPXE did not say its buildarch: no kernel for %s", name);
+		return -ENOEXEC;
+	}
+	if (strcmp(buildarch, "x86_64") != 0) {
+		snprintf(why, whylen, "UEFI on %s: tinyboot has EFI kernels for x86_64 only", buildarch);
+		return -ENOEXEC;
+	}
+	if (strcmp(arch, "x86_64") != 0) {
+		snprintf(why, whylen,
+			 "%s is an %s variant and UEFI on x86_64 starts x86_64 kernels only: "
+			 "set efi-variant in machines.conf", name, arch);
+		return -ENOEXEC;
+	}
+	return 0;
+}

@@ -108,18 +108,64 @@ static const struct machine *http_boot_lookup(struct request *r, const char *mac
 	return m;
 }
 
+/* iPXE's ${platform} and ${buildarch} from the query: absent (a /boot.ipxe from before they were
+ * asked) means firmware unknown, booted as under BIOS; a value off the lists is the caller's 400. */
+static int http_boot_firmware(struct request *r, enum ipxe_firmware *firmware, const char **buildarch,
+			      char *err, size_t errlen)
+{
+	const char *platform = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "platform");
+
+	*buildarch = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "buildarch");
+	if (ipxe_firmware_parse(platform, firmware)) {
+		snprintf(err, errlen, "platform must be pcbios or efi (iPXE's ${platform})");
+		return -EINVAL;
+	}
+	if (!ipxe_buildarch_valid(*buildarch)) {
+		snprintf(err, errlen, "buildarch must be iPXE's ${buildarch}: i386, x86_64, arm32, arm64, riscv32, "
+			 "riscv64 or loong64");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The machine cannot boot on this firmware: its console says why, iPXE hands it back to the
+ * firmware, and the boot shows as failed at once instead of pending until it times out. */
+static enum MHD_Result http_boot_refuse(struct request *r, const struct machine *m, const char *mac,
+					const char *variant, enum ipxe_firmware firmware, const char *why)
+{
+	char name[40], token[BOOTS_TOKEN_LEN], script[HTTP_BOOT_SCRIPT_MAX];
+	struct boots_new n = { .machine = name, .mac = mac, .variant = variant, .artifact = "",
+			       .firmware = ipxe_firmware_name(firmware) };
+	int rc;
+
+	http_boot_name(m, mac, name);
+	rc = boots_create(r->tb->boots, &n, token);
+	if (!rc)
+		rc = boots_fail(r->tb->boots, token, why);
+	if (rc)
+		log_warnx("machine %s: boot not recorded: %s", name, strerror(-rc));
+	log_warnx("machine %s (%s): %s", name, ipxe_firmware_name(firmware), why);
+	if (ipxe_exit_script(why, script, sizeof(script)))
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the script for %s", m->name);
+	return http_boot_script_text(r, script);
+}
+
 enum MHD_Result http_boot_machine_script(struct request *r)
 {
 	const char *mac_in = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "mac");
 	const char *uuid_in = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "uuid");
 	char mac[18], err[2048], server[300], script[HTTP_BOOT_SCRIPT_MAX], cmdline[HTTP_BOOT_CMDLINE_MAX];
-	char token[BOOTS_TOKEN_LEN], kernel[400], initrd[400], name[40];
+	char token[BOOTS_TOKEN_LEN], kernel[400], initrd[400], name[40], chosen[VARIANT_NAME_MAX + 1];
+	enum ipxe_firmware firmware;
+	const char *buildarch;
 	struct variant *v = NULL;
 	struct build_info info;
 	const struct machine *m;
 	unsigned status = 500;
 	int rc;
 
+	if (http_boot_firmware(r, &firmware, &buildarch, err, sizeof(err)))
+		return http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
 	m = http_boot_lookup(r, mac_in, uuid_in, mac, &status, err, sizeof(err));
 	if (!m && status == MHD_HTTP_NOT_FOUND) {
 		/* iPXE shows this and moves on to the next boot device */
@@ -128,8 +174,21 @@ enum MHD_Result http_boot_machine_script(struct request *r)
 	}
 	if (!m)
 		return http_send_error(r, status, "%s", err);
-	rc = variant_parse(&r->rt->opts, m->variant, &v, err, sizeof(err));
-	if (!rc && (rc = builder_request(r->tb->builder, r->rt, m->variant, true, false, &info, err, sizeof(err))))
+	/* UEFI iPXE hands the kernel to the firmware's LoadImage: only an EFI stub kernel starts */
+	rc = variant_for_firmware(m->variant, m->efi_variant, firmware == IPXE_FIRMWARE_UEFI, chosen,
+				  sizeof(chosen));
+	if (rc)
+		snprintf(err, sizeof(err), "variant %s+%s is too long", m->variant, VARIANT_EFI_FRAGMENT);
+	else
+		rc = variant_parse(&r->rt->opts, chosen, &v, err, sizeof(err));
+	if (!rc && firmware == IPXE_FIRMWARE_UEFI &&
+	    variant_efi_check(v->name, v->recipe->arch, buildarch, err, sizeof(err))) {
+		enum MHD_Result ret = http_boot_refuse(r, m, mac, v->name, firmware, err);
+
+		variant_free(v);
+		return ret;
+	}
+	if (!rc && (rc = builder_request(r->tb->builder, r->rt, v->name, true, false, &info, err, sizeof(err))))
 		status = http_status_from_errno(rc);
 	if (rc) {
 		variant_free(v);
@@ -137,8 +196,10 @@ enum MHD_Result http_boot_machine_script(struct request *r)
 	}
 	free(info.log_tail);
 	http_boot_name(m, mac, name);
-	rc = boots_create(r->tb->boots, name, mac, v->name, info.state == BUILD_DONE ? info.artifact : "",
-			  r->rt->opts.report_timeout, token);
+	struct boots_new n = { .machine = name, .mac = mac, .variant = v->name,
+			       .artifact = info.state == BUILD_DONE ? info.artifact : "",
+			       .firmware = ipxe_firmware_name(firmware), .timeout_s = r->rt->opts.report_timeout };
+	rc = boots_create(r->tb->boots, &n, token);
 	/* built: content-addressed URLs; still building: the stable name answers 503 + Retry-After,
 	 * which iPXE waits on by itself */
 	if (info.state == BUILD_DONE) {
@@ -208,7 +269,10 @@ enum MHD_Result http_boot_create(struct request *r)
 				       info.variant, builder_state_name(info.state));
 	}
 	http_boot_name(m, mac, name);
-	rc = boots_create(r->tb->boots, name, mac, v->name, info.artifact, r->rt->opts.report_timeout, token);
+	/* QEMU starts this kernel itself (-kernel): no iPXE said which firmware */
+	struct boots_new n = { .machine = name, .mac = mac, .variant = v->name, .artifact = info.artifact,
+			       .timeout_s = r->rt->opts.report_timeout };
+	rc = boots_create(r->tb->boots, &n, token);
 	if (!rc)
 		rc = http_boot_cmdline(v, m, name, server, token, poweroff, cmdline, sizeof(cmdline));
 	if (rc) {

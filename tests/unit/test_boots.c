@@ -1,5 +1,6 @@
-/* test_boots.c - boot records: create, download notes, reports, the journal replayed after a
- * reopen (cut lines skipped, timeouts), the in-memory ring, and report validation. */
+/* test_boots.c - boot records: create, download notes, reports, boots the daemon failed, the
+ * journal replayed after a reopen (cut lines skipped, timeouts), the in-memory ring, and report
+ * validation. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "boot/boots.h"
@@ -30,7 +32,10 @@ static struct boots *open_ok(void)
 
 static void create_ok(struct boots *b, const char *machine, char token[BOOTS_TOKEN_LEN])
 {
-	assert_int_equal(boots_create(b, machine, "52:54:00:12:34:56", "net", ART, 120, token), 0);
+	struct boots_new n = { .machine = machine, .mac = "52:54:00:12:34:56", .variant = "net",
+			       .artifact = ART, .firmware = "bios", .timeout_s = 120 };
+
+	assert_int_equal(boots_create(b, &n, token), 0);
 	assert_int_equal(strlen(token), 32);
 	assert_int_equal(strspn(token, "0123456789abcdef"), 32);
 }
@@ -87,6 +92,8 @@ static void test_create(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "mac")), "52:54:00:12:34:56");
 	assert_string_equal(json_string_value(json_object_get(j, "variant")), "net");
 	assert_string_equal(json_string_value(json_object_get(j, "artifact")), ART);
+	assert_string_equal(json_string_value(json_object_get(j, "firmware")), "bios");
+	assert_true(json_is_null(json_object_get(j, "reason")));
 	assert_string_equal(result_of(j), "pending");
 	assert_int_equal(events_of(j), 1);
 	assert_string_equal(event_at(j, 0), "boot created");
@@ -99,8 +106,19 @@ static void test_create(void **state)
 	assert_false(known(b, "ffffffffffffffffffffffffffffffff"));
 	assert_int_equal(boots_event(b, "ffffffffffffffffffffffffffffffff", "kernel sent"), -ENOENT);
 	assert_int_equal(boots_artifact(b, "ffffffffffffffffffffffffffffffff", artifact), -ENOENT);
-	assert_int_equal(boots_create(b, "lab2", NULL, NULL, "", 0, t2), 0);
+	assert_int_equal(boots_create(b, &(struct boots_new){ .machine = "lab2", .artifact = "" }, t2), 0);
 	assert_int_equal(boots_artifact(b, t2, artifact), -ENOENT);
+	j = boots_boot_json(b, t2);
+	assert_string_equal(json_string_value(json_object_get(j, "firmware")), "unknown");
+	assert_string_equal(json_string_value(json_object_get(j, "mac")), "");
+	assert_string_equal(json_string_value(json_object_get(j, "variant")), "");
+	json_decref(j);
+	/* only bios and uefi are firmware names; a machine is required */
+	assert_int_equal(boots_create(b, &(struct boots_new){ .machine = "lab3", .firmware = "efi\n" }, t2), 0);
+	j = boots_boot_json(b, t2);
+	assert_string_equal(json_string_value(json_object_get(j, "firmware")), "unknown");
+	json_decref(j);
+	assert_int_equal(boots_create(b, &(struct boots_new){ .variant = "net" }, t2), -EINVAL);
 	boots_free(b);
 	boots_free(NULL);
 }
@@ -168,6 +186,63 @@ static void test_report(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_object_get(all, "lab1"), "boot")), t2);
 	assert_string_equal(result_of(json_object_get(all, "lab9")), "ok");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(all, "lab9"), "mac")), "");
+	json_decref(all);
+	boots_free(b);
+}
+
+/* A boot the daemon refused (a UEFI machine with an i386 variant) is failed at once, with its
+ * reason, and never times out; it survives a reopen. */
+static void test_failed_by_daemon(void **state)
+{
+	static const char why[] = "net32+efi is an i386 variant and UEFI on x86_64 starts x86_64 kernels only";
+	struct boots_new n = { .machine = "old-pc", .mac = "52:54:00:00:00:09", .variant = "net32+efi",
+			       .artifact = "", .firmware = "uefi", .timeout_s = 1 };
+	char token[BOOTS_TOKEN_LEN], t2[BOOTS_TOKEN_LEN], big[BOOTS_REASON_MAX + 50];
+	struct boots *b = open_ok();
+	json_t *j, *before, *all;
+
+	(void)state;
+	assert_int_equal(boots_create(b, &n, token), 0);
+	assert_int_equal(boots_fail(b, token, why), 0);
+	assert_int_equal(boots_fail(b, "ffffffffffffffffffffffffffffffff", why), -ENOENT);
+	j = boots_boot_json(b, token);
+	assert_string_equal(result_of(j), "failed");
+	assert_string_equal(json_string_value(json_object_get(j, "reason")), why);
+	assert_string_equal(json_string_value(json_object_get(j, "firmware")), "uefi");
+	assert_string_equal(json_string_value(json_object_get(j, "variant")), "net32+efi");
+	assert_string_equal(json_string_value(json_object_get(j, "artifact")), "");
+	assert_int_equal(events_of(j), 2);
+	assert_string_equal(event_at(j, 1), "boot failed");
+	assert_true(json_is_null(json_object_get(j, "report")));
+	json_decref(j);
+
+	/* the reason is cut, not refused */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	create_ok(b, "lab1", t2);
+	assert_int_equal(boots_fail(b, t2, big), 0);
+	j = boots_boot_json(b, t2);
+	assert_int_equal(strlen(json_string_value(json_object_get(j, "reason"))), BOOTS_REASON_MAX);
+	json_decref(j);
+
+	/* past its timeout it is still failed, not timed out; and it is the machine's last boot */
+	sleep(2);
+	before = boots_boot_json(b, token);
+	assert_string_equal(result_of(before), "failed");
+	assert_int_equal(events_of(before), 2);
+	all = boots_machines_json(b);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(all, "old-pc"), "boot")), token);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(all, "old-pc"), "reason")), why);
+	boots_free(b);
+
+	b = open_ok();
+	j = boots_boot_json(b, token);
+	assert_true(json_equal(j, before));
+	json_decref(j);
+	j = boots_machines_json(b);
+	assert_true(json_equal(j, all));
+	json_decref(j);
+	json_decref(before);
 	json_decref(all);
 	boots_free(b);
 }
@@ -253,6 +328,9 @@ static void test_replay_timeouts_and_cut_lines(void **state)
 	assert_string_equal(event_at(j, 0), "boot created");
 	assert_string_equal(event_at(j, 1), "kernel sent");
 	assert_string_equal(event_at(j, 2), "timed out");
+	/* a journal from before firmware was recorded */
+	assert_string_equal(json_string_value(json_object_get(j, "firmware")), "unknown");
+	assert_true(json_is_null(json_object_get(j, "reason")));
 	json_decref(j);
 	j = boots_boot_json(b, "00000000000000000000000000000002");
 	assert_string_equal(result_of(j), "pending"); /* no timeout: pending for ever */
@@ -387,6 +465,7 @@ int main(void)
 		T(test_create),
 		T(test_download_notes),
 		T(test_report),
+		T(test_failed_by_daemon),
 		T(test_replay_after_reopen),
 		T(test_replay_timeouts_and_cut_lines),
 		T(test_ring),

@@ -15,7 +15,8 @@
 static const char golden_boot[] =
 	"#!ipxe\n"
 	"chain --replace --autofree "
-	"http://10.0.2.2:8080/ipxe?mac=${net0/mac:hexhyp}&uuid=${uuid}\n";
+	"http://10.0.2.2:8080/ipxe?mac=${net0/mac:hexhyp}&uuid=${uuid}"
+	"&platform=${platform}&buildarch=${buildarch}\n";
 
 static const char golden_machine[] =
 	"#!ipxe\n"
@@ -50,7 +51,8 @@ static void test_boot_script(void **state)
 	assert_int_equal(ipxe_boot_script("https://boot.example.net", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "#!ipxe\n"
 			    "chain --replace --autofree "
-			    "https://boot.example.net/ipxe?mac=${net0/mac:hexhyp}&uuid=${uuid}\n");
+			    "https://boot.example.net/ipxe?mac=${net0/mac:hexhyp}&uuid=${uuid}"
+			    "&platform=${platform}&buildarch=${buildarch}\n");
 }
 
 static void test_machine_script(void **state)
@@ -291,6 +293,8 @@ static void test_exit_script(void **state)
 		{ "\"quoted\" 'x'", "#!ipxe\necho tinyboot: _quoted_ _x_\nexit 1\n" },
 		{ "caf\xc3\xa9\x1b[2J", "#!ipxe\necho tinyboot: caf____2J\nexit 1\n" },
 		{ "-n --help", "#!ipxe\necho tinyboot: -n --help\nexit 1\n" },
+		/* variant names keep their '+' */
+		{ "net32+efi is an i386 variant", "#!ipxe\necho tinyboot: net32+efi is an i386 variant\nexit 1\n" },
 		{ "", "#!ipxe\necho tinyboot: \nexit 1\n" },
 		{ NULL, "#!ipxe\necho tinyboot: \nexit 1\n" },
 	};
@@ -312,6 +316,57 @@ static void test_exit_script(void **state)
 	free(big);
 }
 
+/* ---- iPXE's ${platform} and ${buildarch} ---- */
+
+static void test_firmware(void **state)
+{
+	static const struct {
+		const char *platform;
+		int rc;
+		enum ipxe_firmware firmware;
+		const char *name;
+	} v[] = {
+		{ NULL, 0, IPXE_FIRMWARE_UNKNOWN, "unknown" },
+		{ "", 0, IPXE_FIRMWARE_UNKNOWN, "unknown" },
+		{ "pcbios", 0, IPXE_FIRMWARE_BIOS, "bios" },
+		{ "efi", 0, IPXE_FIRMWARE_UEFI, "uefi" },
+		{ "EFI", -EINVAL, 0, NULL },
+		{ "bios", -EINVAL, 0, NULL },
+		{ "uefi", -EINVAL, 0, NULL },
+		{ "efi ", -EINVAL, 0, NULL },
+		{ "efi\n", -EINVAL, 0, NULL },
+		{ "linux", -EINVAL, 0, NULL },
+		{ "${platform}", -EINVAL, 0, NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		enum ipxe_firmware fw = (enum ipxe_firmware)99;
+
+		assert_int_equal(ipxe_firmware_parse(v[i].platform, &fw), v[i].rc);
+		if (v[i].rc == 0) {
+			assert_int_equal(fw, v[i].firmware);
+			assert_string_equal(ipxe_firmware_name(fw), v[i].name);
+		}
+	}
+	assert_string_equal(ipxe_firmware_name((enum ipxe_firmware)99), "unknown");
+}
+
+static void test_buildarch(void **state)
+{
+	static const char *const good[] = { NULL, "", "i386", "x86_64", "arm32", "arm64", "riscv32",
+					    "riscv64", "loong64" };
+	static const char *const bad[] = { "x86-64", "X86_64", "amd64", "i686", "x86_64 ", "arm64\n",
+					   "${buildarch}", "x86_64&platform=efi" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(ipxe_buildarch_valid(good[i]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (ipxe_buildarch_valid(bad[i]))
+			fail_msg("accepted buildarch '%s'", bad[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +377,8 @@ int main(void)
 		cmocka_unit_test(test_hostile_urls),
 		cmocka_unit_test(test_hostile_other),
 		cmocka_unit_test(test_exit_script),
+		cmocka_unit_test(test_firmware),
+		cmocka_unit_test(test_buildarch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

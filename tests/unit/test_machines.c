@@ -64,7 +64,7 @@ static const char good_conf[] =
 	"payloads=hello.txt,gen/1048576 args=quiet,loglevel=3 "
 	"uuid=8C2F7A1E-3B4D-4E5F-9A0B-1C2D3E4F5A6B\n"
 	"   # an indented comment\n"
-	"52-54-00-AB-CD-EF\tvariant=net+debug\tip=192.168.1.7/32  net=static\r\n"
+	"52-54-00-AB-CD-EF\tvariant=net+debug\tip=192.168.1.7/32  net=static efi-variant=net+debug+efi\r\n"
 	"5254000000FF variant=tiny_1 net=dhcp payloads=gen/1,gen/1073741824,a.b+c_d-e\n"
 	"\t \n"
 	"02:00:00:00:00:01 variant=x ip=0.0.0.0/0";  /* no final newline */
@@ -84,6 +84,7 @@ static void test_good_file(void **state)
 	assert_string_equal(e->name, "default");
 	assert_string_equal(e->uuid, "");
 	assert_string_equal(e->variant, "net");
+	assert_null(e->efi_variant);
 	assert_string_equal(e->ip, "");
 	assert_string_equal(e->gw, "");
 	assert_true(e->dhcp);
@@ -111,6 +112,7 @@ static void test_good_file(void **state)
 	assert_string_equal(e->mac, "52:54:00:ab:cd:ef");
 	assert_string_equal(e->name, "mac-525400abcdef");
 	assert_string_equal(e->variant, "net+debug");
+	assert_string_equal(e->efi_variant, "net+debug+efi");
 	assert_string_equal(e->ip, "192.168.1.7/32");
 	assert_false(e->dhcp);
 	assert_int_equal(e->npayloads, 0);
@@ -214,6 +216,13 @@ static void test_errors(void **state)
 		  "m.conf:1: bad name 'abcdefghijklmnopqrstuvwxyz0123456': want 1-32 of [a-z0-9_-]" },
 		{ "52:54:00:12:34:56 variant=net.x\n",
 		  "m.conf:1: bad variant 'net.x': want 1-255 of [a-z0-9_+-]" },
+		{ "52:54:00:12:34:56 variant=a efi-variant=net/efi\n",
+		  "m.conf:1: bad efi-variant 'net/efi': want 1-255 of [a-z0-9_+-]" },
+		{ "52:54:00:12:34:56 variant=a efi-variant=\n", "m.conf:1: efi-variant= is empty" },
+		{ "52:54:00:12:34:56 variant=a efi-variant=b efi-variant=c\n",
+		  "m.conf:1: efi-variant given twice" },
+		{ "52:54:00:12:34:56 efi-variant=net+efi\n", "m.conf:1: missing variant=" },
+		{ "52:54:00:12:34:56 variant=a EFI-variant=b\n", "m.conf:1: unknown key 'EFI-variant'" },
 		{ "52:54:00:12:34:56 variant=a ip=10.0.2.15\n",
 		  "m.conf:1: bad ip '10.0.2.15': want an IPv4 address and /prefix (0-32)" },
 		{ "52:54:00:12:34:56 variant=a ip=10.0.2.15/33\n",
