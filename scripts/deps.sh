@@ -20,7 +20,7 @@ packages=(
 	# headers) and conflicts with gcc-i686-linux-gnu, which musl-dev:i386 depends on.
 	gcc-12-multilib libc6-dev-i386 musl-dev:i386
 	# booting guests
-	qemu-system-x86 ipxe ipxe-qemu busybox-static dnsmasq-base
+	qemu-system-x86 ipxe ipxe-qemu busybox-static dnsmasq-base ovmf
 )
 
 missing=()
