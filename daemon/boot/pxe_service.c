@@ -274,10 +274,11 @@ static void *pxe_service_main(void *arg)
 		pxe_service_argv_free(argv);
 
 		pthread_mutex_lock(&s->lock);
+		/* its last line is the reason only when it died starting up */
+		snprintf(why, sizeof(why), "%s", s->state == PXE_SERVICE_STARTING ? s->last : "");
 		s->state = PXE_SERVICE_IDLE;
 		s->exit_gen = gen;
 		s->status = status;
-		snprintf(why, sizeof(why), "%s", s->last);
 		pthread_cond_broadcast(&s->changed);
 		if (s->stop || s->generation != gen) { /* stopped on purpose: start the new one at once */
 			backoff = s->t.backoff_min_ms;
