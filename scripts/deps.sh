@@ -7,8 +7,9 @@ packages=(
 	# build
 	build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev libssl-dev
 	libjansson-dev liblzma-dev
-	# tests (debootstrap: make check-fresh's bare Debian 12 root)
-	libcmocka-dev curl jq iproute2 debootstrap
+	# tests (debootstrap: make check-fresh's bare Debian 12 root; systemd: systemd-analyze for
+	# make check-systemd, which needs no running systemd)
+	libcmocka-dev curl jq iproute2 debootstrap systemd
 	# benchmarks
 	nginx wrk cpio
 	# building kernels and busybox
