@@ -113,6 +113,42 @@ static void pxe_files_sweep(int dirfd)
 	closedir(d);
 }
 
+static void pxe_files_missing(char *missing, size_t mlen, size_t *used, const char *name)
+{
+	if (*used < mlen) {
+		int n = snprintf(missing + *used, mlen - *used, "%s%s", *used ? " " : "", name);
+
+		*used += n > 0 ? (size_t)n : 0;
+	}
+}
+
+static int pxe_files_none(const char *from_dir, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "no boot programs in %s (" PXE_CONFIG_BIOS ", " PXE_CONFIG_EFI ", "
+		 PXE_CONFIG_EFI_HTTP "): install them (apt-get install ipxe) or set "
+		 "pxe-boot-programs = DIR", from_dir);
+	return -ENOENT;
+}
+
+int pxe_files_check(const char *from_dir, char *missing, size_t mlen, char *err, size_t errlen)
+{
+	size_t found = 0, used = 0;
+
+	if (mlen)
+		missing[0] = '\0';
+	for (size_t i = 0; i < PXE_FILES_COUNT; i++) {
+		char src[4096];
+		struct stat st;
+
+		if (fsutil_path(src, sizeof(src), "%s/%s", from_dir, pxe_files_names[i]) == 0 &&
+		    stat(src, &st) == 0 && S_ISREG(st.st_mode) && access(src, R_OK) == 0)
+			found++;
+		else
+			pxe_files_missing(missing, mlen, &used, pxe_files_names[i]);
+	}
+	return found ? 0 : pxe_files_none(from_dir, err, errlen);
+}
+
 int pxe_files_install(const char *from_dir, const char *dir, uid_t uid, gid_t gid, char *missing,
 		      size_t mlen, char *err, size_t errlen)
 {
@@ -148,11 +184,7 @@ int pxe_files_install(const char *from_dir, const char *dir, uid_t uid, gid_t gi
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 			if (fd >= 0)
 				close(fd);
-			if (mused < mlen) {
-				int n = snprintf(missing + mused, mlen - mused, "%s%s", mused ? " " : "", name);
-
-				mused += n > 0 ? (size_t)n : 0;
-			}
+			pxe_files_missing(missing, mlen, &mused, name);
 			continue;
 		}
 		rc = fsutil_read_fd(fd, (size_t)st.st_size, PXE_FILES_MAX, &data, &len);
@@ -168,11 +200,7 @@ int pxe_files_install(const char *from_dir, const char *dir, uid_t uid, gid_t gi
 	if (!rc)
 		pxe_files_sweep(dirfd);
 	close(dirfd);
-	if (!rc && !found) {
-		snprintf(err, errlen, "no boot programs in %s (" PXE_CONFIG_BIOS ", " PXE_CONFIG_EFI ", "
-			 PXE_CONFIG_EFI_HTTP "): install them (apt-get install ipxe) or set "
-			 "pxe-boot-programs = DIR", from_dir);
-		return -ENOENT;
-	}
+	if (!rc && !found)
+		return pxe_files_none(from_dir, err, errlen);
 	return rc;
 }

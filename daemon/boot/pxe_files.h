@@ -23,4 +23,8 @@ bool pxe_files_known(const char *name);
 int pxe_files_install(const char *from_dir, const char *dir, uid_t uid, gid_t gid, char *missing,
 		      size_t mlen, char *err, size_t errlen);
 
+/* Without copying (tinybootd -n): which known programs from_dir lacks (in missing); -ENOENT
+ * with err when it has none. */
+int pxe_files_check(const char *from_dir, char *missing, size_t mlen, char *err, size_t errlen);
+
 #endif

@@ -275,7 +275,7 @@ static void pxe_setup_quiet_line(void *ctx, const char *line)
 int pxe_setup_check(const struct options *o, const struct machines *m, const char *listen,
 		    const struct pxe_paths *paths, char *err, size_t errlen)
 {
-	char last[512] = "", *text = NULL, conf_arg[PXE_SETUP_PATH_MAX + 16];
+	char last[512] = "", missing[128], *text = NULL, conf_arg[PXE_SETUP_PATH_MAX + 16];
 	char *argv[] = { NULL, "--test", conf_arg, NULL };
 	struct pxe_setup s;
 	struct spawn_opts so = { .log_fd = -1, .on_line = pxe_setup_quiet_line, .ctx = last };
@@ -289,6 +289,9 @@ int pxe_setup_check(const struct options *o, const struct machines *m, const cha
 	rc = pxe_setup_prepare(o, listen, &s, err, errlen);
 	if (!rc && s.user)
 		rc = pxe_setup_reach(paths->tftp, err, errlen);
+	if (!rc)
+		rc = pxe_files_check(o->pxe_boot_programs ? o->pxe_boot_programs : "/usr/lib/ipxe",
+				     missing, sizeof(missing), err, errlen);
 	if (rc)
 		return rc;
 	if (s.port == 0)
