@@ -20,8 +20,8 @@ packages=(
 	# gcc-multilib metapackage: it only adds /usr/include/asm (the builds use the kernel's
 	# headers) and conflicts with gcc-i686-linux-gnu, which musl-dev:i386 depends on.
 	gcc-12-multilib libc6-dev-i386 musl-dev:i386
-	# booting guests
-	qemu-system-x86 ipxe ipxe-qemu busybox-static dnsmasq-base
+	# booting guests (ovmf: UEFI firmware for the PXE tests)
+	qemu-system-x86 ipxe ipxe-qemu busybox-static dnsmasq-base ovmf
 )
 
 missing=()

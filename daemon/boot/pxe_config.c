@@ -220,9 +220,10 @@ static void pxe_config_head(const struct pxe_config *c, struct pxe_config_buf *b
 		       "port=0\nno-resolv\nno-hosts\ninterface=%s\nbind-interfaces\n", ifname, ifname);
 	if (!c->own)
 		return;
-	pxe_config_add(b, "# tinybootd supervises it: no pid file; leases in the state directory\n"
-		       "pid-file=\n");
-	if (c->lease_file)
+	pxe_config_add(b, "# tinybootd supervises it: no pid file\npid-file=\n");
+	if (c->mode == PXE_MODE_PROXY)
+		pxe_config_add(b, "# proxyDHCP leases nothing: no lease file\nleasefile-ro\n");
+	else if (c->lease_file)
 		pxe_config_add(b, "dhcp-leasefile=%s\n", c->lease_file);
 	if (c->user)
 		pxe_config_add(b, "# started as root, it drops to this user once its ports are bound\n"
@@ -261,33 +262,38 @@ static void pxe_config_addresses(const struct pxe_config *c, pxe_config_note_fn 
 
 static void pxe_config_boot(const struct pxe_config *c, struct pxe_config_buf *b)
 {
-	char url[64], tftp[NETIF_ADDR_MAX];
+	char url[64], tftp[NETIF_ADDR_MAX], next[NETIF_ADDR_MAX + 2] = "";
 
 	snprintf(url, sizeof(url), "http://%s:%u", netif_ntoa(c->server, tftp), c->http_port);
 	netif_ntoa(c->net.addr, tftp);
 	pxe_config_add(b, "#\n# Who asks: iPXE (user class iPXE, or its option 175), a legacy BIOS or "
-		       "an x86_64 UEFI\n# PXE client (option 93: 0; 7 or 9), a UEFI HTTP Boot client "
-		       "(vendor class HTTPClient).\n"
+		       "an x86_64 UEFI\n# PXE client (option 93: 0; 7 or 9), an x86_64 UEFI HTTP Boot "
+		       "client (HTTPClient:Arch:00016).\n"
 		       "dhcp-userclass=set:ipxe,iPXE\n"
 		       "dhcp-match=set:ipxe,175\n"
 		       "dhcp-match=set:bios,option:client-arch,0\n"
 		       "dhcp-match=set:efi64,option:client-arch,7\n"
 		       "dhcp-match=set:efi64,option:client-arch,9\n"
-		       "dhcp-vendorclass=set:efihttp,HTTPClient\n");
+		       "dhcp-vendorclass=set:efihttp,HTTPClient:Arch:00016\n");
 	if (c->mode == PXE_MODE_PROXY)
 		pxe_config_add(b, "# answer HTTP Boot clients too (proxyDHCP answers PXEClient only "
 			       "by default)\ndhcp-pxe-vendor=PXEClient,HTTPClient\n");
+	/* a proxy reply needs siaddr, or Debian's iPXE ignores it ("Nothing to boot") */
+	if (c->mode == PXE_MODE_PROXY)
+		snprintf(next, sizeof(next), ",,%s", tftp);
 	pxe_config_add(b, "#\n# iPXE gets tinyboot's boot script over HTTP and never uses TFTP.\n"
-		       "dhcp-boot=tag:ipxe,%s/boot.ipxe\n", url);
+		       "dhcp-boot=tag:ipxe,%s/boot.ipxe%s\n", url, next);
 	pxe_config_add(b, "# UEFI HTTP Boot gets iPXE from tinybootd over HTTP, no TFTP at all.\n"
-		       "dhcp-boot=tag:efihttp,tag:!ipxe,%s/pxe/" PXE_CONFIG_EFI_HTTP "\n"
-		       "dhcp-option-force=tag:efihttp,60,HTTPClient\n", url);
+		       "dhcp-boot=tag:efihttp,tag:!ipxe,%s/pxe/" PXE_CONFIG_EFI_HTTP "%s\n"
+		       "dhcp-option-force=tag:efihttp,60,HTTPClient\n", url, next);
 	pxe_config_add(b, "# Firmware PXE loads iPXE over TFTP first: " PXE_CONFIG_BIOS " (BIOS), "
 		       PXE_CONFIG_EFI " (UEFI).\n");
 	if (c->mode == PXE_MODE_PROXY)
 		pxe_config_add(b, "pxe-service=tag:!ipxe,x86PC,\"tinyboot BIOS\"," PXE_CONFIG_BIOS "\n"
-			       "pxe-service=tag:!ipxe,x86-64_EFI,\"tinyboot UEFI\"," PXE_CONFIG_EFI "\n"
-			       "pxe-service=tag:!ipxe,BC_EFI,\"tinyboot UEFI\"," PXE_CONFIG_EFI "\n"
+			       "pxe-service=tag:!ipxe,tag:!efihttp,x86-64_EFI,\"tinyboot UEFI\","
+			       PXE_CONFIG_EFI "\n"
+			       "pxe-service=tag:!ipxe,tag:!efihttp,BC_EFI,\"tinyboot UEFI\","
+			       PXE_CONFIG_EFI "\n"
 			       "# the BIOS file in the offer too, for clients that skip the menu\n"
 			       "dhcp-boot=tag:bios,tag:!ipxe," PXE_CONFIG_BIOS ",,%s\n", tftp);
 	else

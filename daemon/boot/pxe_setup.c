@@ -22,8 +22,9 @@
 #include "lib/netif.h"
 #include "lib/spawn.h"
 
-/* The user dnsmasq drops to when tinybootd runs as root: dnsmasq's own default, said aloud. */
-#define PXE_SETUP_USER "nobody"
+/* The user dnsmasq drops to when tinybootd runs as root: the system user Debian's dnsmasq-base
+ * creates, else dnsmasq's compiled-in default (nobody, shared with other daemons). */
+static const char *const pxe_setup_users[] = { "dnsmasq", "nobody" };
 #define PXE_SETUP_PATH_MAX 4096
 
 struct pxe_setup {
@@ -123,25 +124,27 @@ static int pxe_setup_privileges(struct pxe_setup *s, char *err, size_t errlen)
 	s->uid = (uid_t)-1;
 	s->gid = (gid_t)-1;
 	s->user = NULL;
-	if (geteuid() == 0) {
-		/* dnsmasq started as root drops to a user; tftp-secure serves only that user's files */
-		struct passwd *pw = getpwnam(PXE_SETUP_USER);
+	if (geteuid() != 0)
+		return 0; /* dnsmasq keeps our uid: the TFTP files we write are its own */
+	/* dnsmasq started as root drops to a user; tftp-secure serves only that user's files */
+	for (size_t i = 0; i < sizeof(pxe_setup_users) / sizeof(pxe_setup_users[0]); i++) {
+		struct passwd *pw = getpwnam(pxe_setup_users[i]);
 
-		if (!pw) {
-			snprintf(err, errlen, "user %s does not exist: dnsmasq drops to it when started as "
-				 "root", PXE_SETUP_USER);
-			return -EINVAL;
+		if (pw && pw->pw_uid != 0) {
+			s->user = pxe_setup_users[i];
+			s->uid = pw->pw_uid;
+			s->gid = pw->pw_gid;
+			return 0;
 		}
-		s->user = PXE_SETUP_USER;
-		s->uid = pw->pw_uid;
-		s->gid = pw->pw_gid;
 	}
-	return 0;
+	snprintf(err, errlen, "neither user dnsmasq nor nobody exists: dnsmasq drops to one of them "
+		 "when started as root");
+	return -EINVAL;
 }
 
-/* dnsmasq started as root opens TFTP files as PXE_SETUP_USER: every directory down to the TFTP
+/* dnsmasq started as root opens TFTP files as another user: every directory down to the TFTP
  * root must let others search it (the state directory under a private /tmp dir would not). */
-static int pxe_setup_reach(const char *tftp, char *err, size_t errlen)
+static int pxe_setup_reach(const char *tftp, const char *user, char *err, size_t errlen)
 {
 	char path[PXE_SETUP_PATH_MAX], *slash;
 	struct stat st;
@@ -155,7 +158,7 @@ static int pxe_setup_reach(const char *tftp, char *err, size_t errlen)
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) && !(st.st_mode & S_IXOTH)) {
 			snprintf(err, errlen, "dnsmasq serves TFTP as user %s, who cannot enter %s (mode "
 				 "%04o): make it searchable (chmod o+x) or move the state directory",
-				 PXE_SETUP_USER, path, (unsigned)(st.st_mode & 07777));
+				 user, path, (unsigned)(st.st_mode & 07777));
 			return -EACCES;
 		}
 		slash[1] = keep;
@@ -288,7 +291,7 @@ int pxe_setup_check(const struct options *o, const struct machines *m, const cha
 	}
 	rc = pxe_setup_prepare(o, listen, &s, err, errlen);
 	if (!rc && s.user)
-		rc = pxe_setup_reach(paths->tftp, err, errlen);
+		rc = pxe_setup_reach(paths->tftp, s.user, err, errlen);
 	if (!rc)
 		rc = pxe_files_check(o->pxe_boot_programs ? o->pxe_boot_programs : "/usr/lib/ipxe",
 				     missing, sizeof(missing), err, errlen);
@@ -350,7 +353,7 @@ int pxe_setup_apply(struct pxe_service *svc, const struct options *o, const stru
 	}
 	rc = pxe_setup_prepare(o, listen, &s, err, errlen);
 	if (!rc && s.user)
-		rc = pxe_setup_reach(paths->tftp, err, errlen);
+		rc = pxe_setup_reach(paths->tftp, s.user, err, errlen);
 	if (!rc)
 		rc = pxe_setup_render(&s, m, paths->tftp, paths->leases, true, false, &text, err, errlen);
 	if (!rc)
@@ -369,6 +372,12 @@ int pxe_setup_apply(struct pxe_service *svc, const struct options *o, const stru
 	}
 	snprintf(conf_arg, sizeof(conf_arg), "--conf-file=%s", paths->conf);
 	argv[0] = s.dnsmasq;
+	/* another server bound with SO_REUSEPORT and SO_BINDTODEVICE (a dnsmasq with
+	 * bind-interfaces) does not stop ours from starting: both would answer */
+	if (wait && netif_udp_port_bound(67) == 1)
+		log_warnx("PXE: another process has UDP port 67 open on this host (see `ss -ulpn "
+			  "'sport = :67'`): if it serves %s too, two DHCP servers answer there",
+			  s.opts.ifname);
 	log_info("PXE: %s mode on %s (%s/%u), boot URLs http://%s:%u/, TFTP root %s, %s%s%s",
 		 pxeopts_mode_name(s.mode), s.opts.ifname, netif_ntoa(s.net.addr, dir), s.net.prefix,
 		 netif_ntoa(s.server, addr), s.port, paths->tftp, s.dnsmasq,

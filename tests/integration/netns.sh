@@ -1,5 +1,6 @@
 # netns.sh - a lab network segment in network namespaces for PXE tests: bridge, taps, other hosts
 # on veth pairs, processes and QEMU guests inside, and a cleanup that removes all of it.
+# shellcheck disable=SC2034 # the NETNS_* results are read by the suites that source this
 #
 # Sourced after tests/lib.sh (or alone). Nothing here touches the host's network namespace: every
 # link is created inside a namespace of ours (`ip -n`), every process runs in one (`ip netns
@@ -36,13 +37,14 @@
 #   netns_qemu bios bios e1000 tap0 52:54:00:00:01:01
 #   netns_wait_log "$T/tb.log" 'report' 300 || fail "no report"
 
-NETNS_LAB=
-NETNS_SITE=
-NETNS_HOST=
+NETNS_LAB=''
+NETNS_SITE=''
+NETNS_HOST=''
 NETNS_DIR=${NETNS_DIR:-}
-NETNS_PID=
-NETNS_T0=
-NETNS_WAITED=
+NETNS_PID=''
+NETNS_SITE_PID=''
+NETNS_T0=''
+NETNS_WAITED=''
 NETNS_PIDS=()
 NETNS_CREATED=()
 NETNS_ADDR=192.0.2.1 # the lab host (tinybootd, its dnsmasq) on br0
@@ -198,9 +200,11 @@ netns_site_dhcp() {
 		--interface=eth0 --bind-interfaces --dhcp-range="$first,$last,1h" \
 		--dhcp-leasefile="$NETNS_DIR/site-dhcp.leases"
 	NETNS_SITE_PID=$NETNS_PID
-	netns_wait_log "$NETNS_DIR/site-dhcp.log" 'DHCP, IP range|FAILED|bad|failed' 10 &&
-		grep -q 'DHCP, IP range' "$NETNS_DIR/site-dhcp.log" ||
-		{ netns_log "site DHCP server: $(cat "$NETNS_DIR/site-dhcp.log")"; return 1; }
+	netns_wait_log "$NETNS_DIR/site-dhcp.log" 'DHCP, IP range|FAILED|bad|failed' 10
+	if ! grep -q 'DHCP, IP range' "$NETNS_DIR/site-dhcp.log"; then
+		netns_log "site DHCP server: $(cat "$NETNS_DIR/site-dhcp.log")"
+		return 1
+	fi
 }
 
 # netns_qemu NAME FW NIC TAP MAC [QEMU ARGS...]: a guest that boots from the network; its serial
@@ -212,7 +216,7 @@ netns_site_dhcp() {
 netns_qemu() {
 	local name=$1 fw=$2 nic=$3 tap=$4 mac=$5
 	shift 5
-	local dev rom= args=()
+	local dev rom='' args=()
 	case $nic in
 	e1000 | virtio) ;;
 	e1000-norom | virtio-norom) rom=",romfile=" ;;
@@ -220,6 +224,7 @@ netns_qemu() {
 	esac
 	dev=${nic%-norom}
 	[[ $dev == virtio ]] && dev=virtio-net-pci
+	# shellcheck disable=SC2054 # commas inside QEMU option values
 	case $fw in
 	bios) args=(-machine pc,graphics=off) ;; # graphics=off: SeaBIOS and iPXE print on serial
 	uefi)
@@ -242,7 +247,7 @@ netns_qemu() {
 netns_wait_log() {
 	local file=$1 re=$2 secs=$3 t0
 	t0=$(netns_usec)
-	NETNS_WAITED=
+	NETNS_WAITED=''
 	while :; do
 		if grep -qaE -- "$re" "$file" 2>/dev/null; then
 			NETNS_WAITED=$(netns_secs "$t0")
@@ -259,18 +264,25 @@ netns_secs() {
 	printf '%d.%d' $((d / 1000000)) $((d % 1000000 / 100000))
 }
 
+# netns_seen FILE OFFSET REGEX: FILE has, after its first OFFSET bytes, a line matching REGEX.
+netns_seen() {
+	tail -c +"$(($2 + 1))" "$1" 2>/dev/null | grep -qaE -- "$3"
+}
+
 # netns_timeline SECS LABEL FILE REGEX [LABEL FILE REGEX]...: poll until the LAST event's REGEX
 # has matched a line of its FILE (or SECS passed), then print "LABEL SECONDS" for each event:
 # seconds from NETNS_T0 (netns_qemu sets it at QEMU's start) to when the poll first saw the line,
-# "LABEL -" if it never came (an optional step, e.g. TFTP on an HTTP boot). Returns 0 if the
-# last event came. Resolution about 0.1 s.
+# "LABEL -" if it never came (an optional step, e.g. TFTP on an HTTP boot). Only lines written
+# after the call count, so logs shared by several guests work: call it right after netns_qemu.
+# Returns 0 if the last event came. Resolution about 0.1 s.
 netns_timeline() {
 	local secs=$1 i n start t0
 	shift
-	local -a label file re at
+	local -a label file re at off
 	n=0
 	while [[ $# -ge 3 ]]; do
 		label[n]=$1 file[n]=$2 re[n]=$3 at[n]=
+		off[n]=$(stat -c %s "$2" 2>/dev/null || echo 0)
 		n=$((n + 1))
 		shift 3
 	done
@@ -280,10 +292,17 @@ netns_timeline() {
 	[[ -n $NETNS_T0 ]] && t0=$((10#${NETNS_T0/[.,]/}))
 	while :; do
 		for ((i = 0; i < n; i++)); do
-			[[ -z ${at[i]} ]] && grep -qaE -- "${re[i]}" "${file[i]}" 2>/dev/null &&
+			[[ -z ${at[i]} ]] && netns_seen "${file[i]}" "${off[i]}" "${re[i]}" &&
 				at[i]=$(netns_secs "$t0")
 		done
-		[[ -n ${at[n - 1]} ]] && break
+		if [[ -n ${at[n - 1]} ]]; then
+			# an earlier event may have come while this pass was checking later ones
+			for ((i = 0; i < n - 1; i++)); do
+				[[ -z ${at[i]} ]] && netns_seen "${file[i]}" "${off[i]}" "${re[i]}" &&
+					at[i]=${at[n - 1]}
+			done
+			break
+		fi
 		(($(netns_usec) - start > secs * 1000000)) && break
 		sleep 0.1
 	done
@@ -313,10 +332,10 @@ netns_cleanup() {
 		ip netns delete "$ns" 2>/dev/null || netns_log "could not delete namespace $ns"
 	done
 	NETNS_CREATED=()
-	NETNS_LAB= NETNS_SITE= NETNS_HOST=
+	NETNS_LAB='' NETNS_SITE='' NETNS_HOST=''
 	if [[ $NETNS_OWN_DIR -eq 1 && -z ${KEEP_TEST_DIR:-} ]]; then
 		rm -rf "$NETNS_DIR"
-		NETNS_DIR= NETNS_OWN_DIR=0
+		NETNS_DIR='' NETNS_OWN_DIR=0
 	fi
 	return 0
 }
