@@ -36,8 +36,11 @@ static bool pxe_files_same(int dirfd, const char *name, const char *data, size_t
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return false;
+	/* (uid_t)-1: ours, which a copy left by a run as root (owned by dnsmasq's user) is not */
+	if (uid == (uid_t)-1)
+		uid = geteuid();
 	same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len &&
-	       (st.st_mode & 07777) == 0444 && (uid == (uid_t)-1 || st.st_uid == uid) &&
+	       (st.st_mode & 07777) == 0444 && st.st_uid == uid &&
 	       fsutil_read_fd(fd, len, PXE_FILES_MAX, &have, &hlen) == 0 && hlen == len &&
 	       memcmp(have, data, len) == 0;
 	free(have);

@@ -325,6 +325,33 @@ test_15_unprivileged_with_capabilities() {
 	tb_stop
 }
 
+# dhcp mode with a DHCP client of the real kind (busybox udhcpc as a BIOS PXE client): a
+# machine listed by MAC with ip= leases that address, an unlisted one a range address; both
+# are told the boot file and the TFTP server.
+test_16_dhcp_leases() {
+	site_stop
+	pxe_light dhcp --pxe-range 192.0.2.100,192.0.2.150 --machines "$T/machines.conf" || return
+	cat > "$T/udhcpc.sh" <<'SCRIPT'
+#!/bin/sh
+[ "$1" = bound ] && echo "lease ip=$ip siaddr=$siaddr boot_file=$boot_file router=${router:-none}"
+exit 0
+SCRIPT
+	chmod +x "$T/udhcpc.sh"
+	local out
+	client_addr
+	ip -n "$CLIENT" link set eth0 address 52:54:00:00:0b:01
+	out=$(ip netns exec "$CLIENT" busybox udhcpc -f -q -n -i eth0 -s "$T/udhcpc.sh" -t 4 -T 2 \
+		-V PXEClient:Arch:00000:UNDI:002001 -x 0x5d:0000 2>&1)
+	grep -q "^lease ip=192.0.2.77 siaddr=$LAB_ADDR boot_file=undionly.kpxe router=none$" <<<"$out" ||
+		fail "listed machine's lease: $out"
+	grep -q '^[0-9]* 52:54:00:00:0b:01 192.0.2.77 ' "$T/state/pxe/dnsmasq.leases" || fail "lease file: $(cat "$T/state/pxe/dnsmasq.leases")"
+	ip -n "$CLIENT" link set eth0 address 52:54:00:00:0b:08
+	out=$(ip netns exec "$CLIENT" busybox udhcpc -f -q -n -i eth0 -s "$T/udhcpc.sh" -t 4 -T 2 2>&1)
+	grep -q "^lease ip=192.0.2.1[0-5][0-9] siaddr=$LAB_ADDR boot_file= router=none$" <<<"$out" ||
+		fail "unlisted machine's lease (no PXE client: no boot file): $out"
+	tb_stop
+}
+
 # ---- guests ----
 
 test_20_images_are_built() {
