@@ -75,6 +75,8 @@ sub show {
 	my @out = ($types{ord($o{53} // "\0")} // 'REPLY');
 	push @out, 'server=' . inet_ntoa($o{54}) if defined $o{54} && length($o{54}) == 4;
 	push @out, "yiaddr=$yi", "siaddr=$si";
+	# asked for option 67 (as PXE ROMs do), dnsmasq may move the file name there
+	$file = $o{67} =~ s/\0.*//sr if !length($file) && defined $o{67};
 	push @out, "file=$file" if length $file;
 	push @out, "vendor=$o{60}" if defined $o{60};
 	push @out, 'router=' . inet_ntoa($o{3}) if defined $o{3} && length($o{3}) == 4;

@@ -82,12 +82,20 @@ dnsmasq_pid() {
 }
 
 machine() { curl -s "$TB_URL/api/v1/machines" | jq --arg m "$1" '.[$m]'; }
-machine_done() { [[ $(machine "$1" | jq -r '.result // empty') =~ ^(ok|failed|timed\ out)$ ]]; }
+# The token of the machine's last boot ("null" when none): the state is shared across runs, so
+# a boot counts only when its token is new.
+last_boot() { machine "$1" | jq -r '.boot'; }
+machine_done() { # machine_done NAME OLD_TOKEN
+	local m
+	m=$(machine "$1")
+	[[ $(jq -r .boot <<<"$m") != "$2" && $(jq -r '.result // empty' <<<"$m") =~ ^(ok|failed|timed\ out)$ ]]
+}
 
-# await_report NAME QEMU_PID: the guest's report came (result ok); QEMU is stopped after.
+# await_report NAME QEMU_PID OLD_TOKEN: a new boot of NAME reported (result ok); QEMU is
+# stopped after.
 await_report() {
-	local name=$1 qemu=$2
-	if ! wait_until "$BOOT_WAIT" machine_done "$name"; then
+	local name=$1 qemu=$2 old=$3
+	if ! wait_until "$BOOT_WAIT" machine_done "$name" "$old"; then
 		fail "$name: no report within $BOOT_WAIT s: $(machine "$name" | jq -c '[.events[]?.state]'); console: $(tail -c 600 "$NETNS_DIR/$name.console" 2>/dev/null)"
 	fi
 	netns_stop "$qemu"
@@ -365,8 +373,10 @@ test_20_images_are_built() {
 test_21_proxy_bios_guest_reports() {
 	site_start || { fail "no site DHCP server"; return; }
 	pxe_boot proxy || return
+	local old
+	old=$(last_boot pxe-bios)
 	netns_qemu pxe-bios bios e1000 tap0 52:54:00:00:0a:01 || { fail "qemu"; return; }
-	await_report pxe-bios "$NETNS_PID"
+	await_report pxe-bios "$NETNS_PID" "$old"
 	local m
 	m=$(machine pxe-bios)
 	jq -r '[.events[].state] | join(",")' <<<"$m" | grep -q 'script served' || fail "no 'script served'"
@@ -389,14 +399,17 @@ test_22_dhcp_two_guests() {
 	out=$(probe --wait 3)
 	grep -q "^OFFER server=$LAB_ADDR yiaddr=192.0.2.77 siaddr=$LAB_ADDR file=undionly.kpxe" <<<"$out" || fail "reserved offer: $out"
 	ip -n "$CLIENT" link set eth0 address 52:54:00:00:0b:09
-	out=$(probe --wait 3)
+	out=$(probe --wait 6) # dnsmasq pings a range address before it offers it (~3 s)
 	grep -q "^OFFER server=$LAB_ADDR yiaddr=192.0.2.1[0-5][0-9] siaddr=$LAB_ADDR file=undionly.kpxe" <<<"$out" || fail "range offer: $out"
+	local old1 old2 q1 q2
+	old1=$(last_boot dhcp-fixed)
+	old2=$(last_boot mac-525400000b02)
 	netns_qemu dhcp-fixed bios e1000 tap0 52:54:00:00:0b:01 || { fail "qemu"; return; }
-	local q1=$NETNS_PID
+	q1=$NETNS_PID
 	netns_qemu dhcp-other bios e1000 tap1 52:54:00:00:0b:02 || { fail "qemu"; return; }
-	local q2=$NETNS_PID
-	await_report dhcp-fixed "$q1"
-	await_report mac-525400000b02 "$q2"
+	q2=$NETNS_PID
+	await_report dhcp-fixed "$q1" "$old1"
+	await_report mac-525400000b02 "$q2" "$old2"
 	expect_eq "$(machine dhcp-fixed | jq -r '.report.addresses[0]')" 192.0.2.77/24 "listed guest's address"
 	expect_eq "$(machine dhcp-fixed | jq -r .variant)" net "listed guest's variant"
 	[[ $(machine mac-525400000b02 | jq -r '.report.addresses[0]') == 192.0.2.1[0-5][0-9]/24 ]] ||
@@ -434,11 +447,13 @@ test_24_proxy_uefi_pxe_chains_to_script() {
 	[[ -e $NETNS_OVMF_CODE ]] || { fail "no OVMF ($NETNS_OVMF_CODE): apt-get install ovmf"; return; }
 	site_start || { fail "no site DHCP server"; return; }
 	pxe_boot proxy || return
+	local old q
+	old=$(last_boot mac-525400000a02)
 	netns_qemu pxe-uefi uefi virtio-norom tap0 52:54:00:00:0a:02 || { fail "qemu"; return; }
-	local q=$NETNS_PID
+	q=$NETNS_PID
 	wait_until 600 grep -q "dnsmasq: tftp: sent $STATE/tftp/snponly.efi" "$TB_LOG" ||
 		fail "snponly.efi not sent over TFTP: $(grep dnsmasq "$TB_LOG" | tail -5)"
-	wait_until 300 eval 'machine mac-525400000a02 | jq -e "[.events[]?.state] | index(\"script served\")" >/dev/null' ||
+	wait_until 300 eval 'machine mac-525400000a02 | jq -e --arg old "$old" ".boot != \$old and ([.events[]?.state] | index(\"script served\"))" >/dev/null' ||
 		fail "iPXE did not chain tinyboot's script: $(machine mac-525400000a02 | jq -c .)"
 	netns_stop "$q"
 }
