@@ -140,6 +140,12 @@ test_02_check_errors() {
 		--pxe dhcp --pxe-range 192.0.2.9,192.0.2.1
 	check 1 "no boot programs in $T/payloads" "${ok[@]}" --pxe-boot-programs "$T/payloads"
 	check 1 "pxe: 'on' is not one of off, proxy, dhcp" --pxe on
+	out=$("$REAL_TINYBOOTD" --help)
+	local opt
+	for opt in --pxe --pxe-interface --pxe-server-address --pxe-range --pxe-lease-time --pxe-router \
+		--pxe-dns --pxe-dnsmasq --pxe-boot-programs "5 the PXE service (dnsmasq) failed to start"; do
+		grep -q -- "$opt" <<<"$out" || fail "--help does not mention $opt"
+	done
 	[[ -e $T/check-state/pxe || -e $T/check-state/tftp ]] && fail "-n wrote into the state directory"
 	# not root: dnsmasq would lack the capabilities; with them as ambient ones (what the systemd
 	# drop-in grants) it is fine
