@@ -40,7 +40,7 @@ CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 TESTLIB_OBJ = $(BUILD)/tests/unit/testlib.o
 
-.PHONY: all asan test unit integration check-layers check-fresh install uninstall deps sources clean run \
+.PHONY: all asan test unit integration check-layers check-systemd check-fresh install uninstall deps sources clean run \
 	bench bench-http bench-build bench-boot bench-size
 
 all: $(BUILD)/tinybootd $(BUILD)/tinyboot
@@ -74,11 +74,17 @@ test: check-layers all asan unit sources
 check-layers:
 	@scripts/check-layers.sh
 
+# The systemd unit, alone and with the PXE drop-in, through `systemd-analyze verify` (offline).
+check-systemd: all
+	@scripts/check-systemd.sh $(BUILD)/tinybootd
+
 # A bare Debian 12 root (debootstrap, cached outside the repository) builds the tree and runs
 # the unit tests: proves that `make deps` installs everything the build needs.
 check-fresh:
 	@scripts/check-fresh.sh
 
+# The PXE drop-in goes beside the recipes, not into /etc: PXE's capabilities are granted only
+# when the admin copies it to /etc/systemd/system/tinybootd.service.d/.
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(BUILD)/tinybootd $(DESTDIR)$(SBINDIR)/tinybootd
@@ -87,6 +93,8 @@ install: all
 	install -m 0644 etc/tinybootd.conf $(DESTDIR)$(SYSCONFDIR)/tinybootd.conf
 	install -d $(DESTDIR)$(UNITDIR)
 	install -m 0644 systemd/tinybootd.service $(DESTDIR)$(UNITDIR)/tinybootd.service
+	install -d $(DESTDIR)$(SHAREDIR)/systemd
+	install -m 0644 systemd/tinybootd-pxe.conf $(DESTDIR)$(SHAREDIR)/systemd/tinybootd-pxe.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tinybootd $(DESTDIR)$(BINDIR)/tinyboot \

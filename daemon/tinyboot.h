@@ -15,12 +15,14 @@ struct etag_cache;
 struct MHD_Daemon;
 struct builder;
 struct boots;
+struct pxe_service;
 
 struct tinyboot {
 	struct runtime_slot current;
 	struct etag_cache *etags;
 	struct builder *builder;
 	struct boots *boots;
+	struct pxe_service *pxe; /* dnsmasq, supervised (idle with pxe = off) */
 	struct MHD_Daemon *mhd;
 	atomic_uint requests_in_flight;
 	atomic_bool draining;

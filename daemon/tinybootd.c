@@ -9,7 +9,10 @@
 #include <unistd.h>
 
 #include "boot/boots.h"
+#include "boot/pxe_service.h"
+#include "boot/pxe_setup.h"
 #include "build/builder.h"
+#include "build/store.h"
 #include "lib/etag.h"
 #include "http/server.h"
 #include "lib/listen.h"
@@ -24,7 +27,42 @@ enum exit_code {
 	EXIT_DIRS = 2,
 	EXIT_LISTEN = 3,
 	EXIT_HTTP = 4,
+	EXIT_PXE = 5,
 };
+
+/* Where the PXE service keeps its files: the store knows STATE's layout. */
+struct tinybootd_pxe_paths {
+	char conf[4096], leases[4096], tftp[4096];
+	struct pxe_paths p;
+};
+
+static int tinybootd_pxe_paths(const char *state_dir, struct tinybootd_pxe_paths *out)
+{
+	int rc;
+
+	if ((rc = store_layout_path(state_dir, STORE_PXE, "dnsmasq.conf", out->conf, sizeof(out->conf))) ||
+	    (rc = store_layout_path(state_dir, STORE_PXE, "dnsmasq.leases", out->leases, sizeof(out->leases))) ||
+	    (rc = store_layout_path(state_dir, STORE_TFTP, NULL, out->tftp, sizeof(out->tftp))))
+		return rc;
+	out->p.conf = out->conf;
+	out->p.leases = out->leases;
+	out->p.tftp = out->tftp;
+	return 0;
+}
+
+/* Configure and (re)start the PXE service for rt (halt it for pxe = off). */
+static int tinybootd_pxe_apply(struct tinyboot *tb, const struct runtime *rt, bool wait, char *err,
+			       size_t errlen)
+{
+	struct tinybootd_pxe_paths paths;
+
+	if (tinybootd_pxe_paths(rt->opts.state_dir, &paths)) {
+		snprintf(err, errlen, "state directory path too long");
+		return -ENAMETOOLONG;
+	}
+	return pxe_setup_apply(tb->pxe, &rt->opts, rt->machines, tb->listen_address, &paths.p, wait,
+			       err, errlen);
+}
 
 /* Mass boots open many connections at once: use the whole hard limit. */
 static void tinybootd_raise_nofile(void)
@@ -39,6 +77,7 @@ static void tinybootd_raise_nofile(void)
 
 static int tinybootd_check(struct options *opts)
 {
+	struct tinybootd_pxe_paths paths;
 	struct sockaddr_storage ss;
 	struct runtime *rt = NULL;
 	socklen_t len;
@@ -55,7 +94,17 @@ static int tinybootd_check(struct options *opts)
 		fprintf(stderr, "tinybootd: %s\n", err);
 		return rc == -EINVAL ? EXIT_CONFIG : EXIT_DIRS;
 	}
+	if (tinybootd_pxe_paths(rt->opts.state_dir, &paths)) {
+		fprintf(stderr, "tinybootd: state directory path too long\n");
+		runtime_put(rt);
+		return EXIT_CONFIG;
+	}
+	rc = pxe_setup_check(&rt->opts, rt->machines, rt->opts.listen, &paths.p, err, sizeof(err));
 	runtime_put(rt);
+	if (rc) {
+		fprintf(stderr, "tinybootd: PXE: %s\n", err);
+		return EXIT_CONFIG;
+	}
 	printf("configuration OK\n");
 	return EXIT_OK;
 }
@@ -86,6 +135,9 @@ static void tinybootd_reload(struct tinyboot *tb, int argc, char *argv[])
 	}
 	runtime_replace(&tb->current, rt);
 	log_info("configuration reloaded");
+	/* rt stays valid: only this thread replaces the runtime */
+	if (tinybootd_pxe_apply(tb, rt, false, err, sizeof(err)))
+		log_error("reload: PXE: %s", err);
 out:
 	sdnotify("READY=1");
 }
@@ -145,8 +197,16 @@ int main(int argc, char *argv[])
 	listen_fd = listen_open(tb.current.rt->opts.listen, tb.listen_address, sizeof(tb.listen_address));
 	if (listen_fd < 0)
 		fatalx(EXIT_LISTEN, "cannot listen on %s", tb.current.rt->opts.listen);
+	if (pxe_service_new(NULL, &tb.pxe))
+		fatalx(EXIT_PXE, "cannot start the PXE service's thread");
 	if (http_start(&tb, listen_fd))
 		fatalx(EXIT_HTTP, "libmicrohttpd failed to start on %s", tb.listen_address);
+	/* after HTTP: the boot URLs carry the port it is bound to */
+	rc = tinybootd_pxe_apply(&tb, tb.current.rt, true, err, sizeof(err));
+	if (rc) {
+		pxe_service_halt(tb.pxe); /* stops a dnsmasq that did not come up in time */
+		fatalx(rc == -EIO || rc == -ETIMEDOUT ? EXIT_PXE : EXIT_CONFIG, "PXE: %s", err);
+	}
 
 	printf("tinybootd %s listening on http://%s/\n", TINYBOOT_VERSION, tb.listen_address);
 	fflush(stdout);
@@ -169,8 +229,10 @@ int main(int argc, char *argv[])
 	}
 	log_info("%s: finishing transfers in flight, then exiting", strsignal(sig));
 	sdnotify("STOPPING=1");
+	pxe_service_halt(tb.pxe); /* no new boots: dnsmasq goes first */
 	builder_shutdown(tb.builder); /* kills builds in flight, answers requests waiting on them */
 	http_drain_and_stop(&tb, tb.current.rt->opts.drain_timeout);
+	pxe_service_free(tb.pxe);
 	builder_free(tb.builder);
 	boots_free(tb.boots);
 	curl_global_cleanup();

@@ -7,8 +7,9 @@ packages=(
 	# build
 	build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev libssl-dev
 	libjansson-dev liblzma-dev
-	# tests (debootstrap: make check-fresh's bare Debian 12 root)
-	libcmocka-dev curl jq iproute2 debootstrap
+	# tests (debootstrap: make check-fresh's bare Debian 12 root; systemd: systemd-analyze for
+	# make check-systemd, which needs no running systemd)
+	libcmocka-dev curl jq iproute2 debootstrap systemd
 	# benchmarks
 	nginx wrk cpio
 	# building kernels and busybox
@@ -19,7 +20,7 @@ packages=(
 	# gcc-multilib metapackage: it only adds /usr/include/asm (the builds use the kernel's
 	# headers) and conflicts with gcc-i686-linux-gnu, which musl-dev:i386 depends on.
 	gcc-12-multilib libc6-dev-i386 musl-dev:i386
-	# booting guests
+	# booting guests (ovmf: UEFI firmware for the PXE tests)
 	qemu-system-x86 ipxe ipxe-qemu busybox-static dnsmasq-base ovmf
 )
 

@@ -46,6 +46,8 @@ static const struct {
 	[STORE_SOURCES] = { "sources", NULL, true },
 	[STORE_CCACHE] = { "ccache", NULL, false },
 	[STORE_TMP] = { "tmp", NULL, true },
+	[STORE_PXE] = { "pxe", NULL, false },
+	[STORE_TFTP] = { "tftp", NULL, false },
 	[STORE_INDEX] = { "index", NULL, true },
 	[STORE_FAILED] = { "failed", NULL, true },
 	[STORE_MEMO] = { "memo", NULL, false },
@@ -87,6 +89,16 @@ int store_path(const struct store *s, enum store_area area, const char *name, co
 	if ((unsigned)area >= STORE_AREA_COUNT)
 		return -EINVAL;
 	return store_path_in(s, (int)area, name, file, buf, len);
+}
+
+int store_layout_path(const char *state_dir, enum store_area area, const char *name, char *buf,
+		      size_t len)
+{
+	if ((unsigned)area >= STORE_AREA_COUNT || (name && !store_name_ok(name)))
+		return -EINVAL;
+	if (!name)
+		return fsutil_path(buf, len, "%s/%s", state_dir, store_areas[area].dir);
+	return fsutil_path(buf, len, "%s/%s/%s", state_dir, store_areas[area].dir, name);
 }
 
 static int store_mkdir_in(const struct store *s, int area)

@@ -21,6 +21,8 @@ enum store_area {
 	STORE_SOURCES,   /* tarballs */
 	STORE_CCACHE,    /* CCACHE_DIR */
 	STORE_TMP,       /* where things are assembled before they are published */
+	STORE_PXE,       /* dnsmasq.conf, dnsmasq.leases: the PXE service's dnsmasq */
+	STORE_TFTP,      /* the TFTP root: copies of the boot programs (boot/pxe_files) */
 	STORE_AREA_COUNT
 };
 
@@ -37,6 +39,9 @@ const char *store_dir(const struct store *s);
  * "." or ".." or holds a '/'; -ENAMETOOLONG when it does not fit. */
 int store_path(const struct store *s, enum store_area area, const char *name, const char *file,
 	       char *buf, size_t len);
+/* The same path for a STATE that is not opened (tinybootd -n, which changes nothing on disk). */
+int store_layout_path(const char *state_dir, enum store_area area, const char *name, char *buf,
+		      size_t len);
 /* mkdir -p STATE/AREA (in case it was removed since store_open). */
 int store_mkdir(const struct store *s, enum store_area area);
 /* STATE/AREA as an O_DIRECTORY fd (made first, as store_mkdir), or -errno. */

@@ -9,6 +9,7 @@
 #include "cli/cli_build.h"
 #include "cli/cli_fetch.h"
 #include "cli/cli_http.h"
+#include "cli/cli_pxe.h"
 #include "cli/cli_size.h"
 
 #define CLI_DEFAULT_SERVER "http://127.0.0.1:8080"
@@ -30,7 +31,9 @@ static void cli_main_usage(FILE *out)
 		"  size VARIANT [--top N] [--json] [--build]\n"
 		"                       the kernel's sections, its N largest symbols (default 20) and what\n"
 		"                       each extra fragment adds over the recipe; exit 1 when VARIANT or a\n"
-		"                       base a delta needs is not built (--build builds them first)\n\n"
+		"                       base a delta needs is not built (--build builds them first)\n"
+		"  pxe-config           the dnsmasq lines of the daemon's PXE service (with pxe = off:\n"
+		"                       for a dnsmasq of your own, once pxe-interface is set)\n\n"
 		"The server defaults to $TINYBOOT_SERVER or " CLI_DEFAULT_SERVER ".\n");
 }
 
@@ -125,6 +128,8 @@ int main(int argc, char *argv[])
 		rc = cli_boot(&cli, arg);
 	} else if (strcmp(cmd, "size") == 0 && arg) {
 		rc = cli_size(&cli, arg);
+	} else if (strcmp(cmd, "pxe-config") == 0 && !arg) {
+		rc = cli_pxe_config(&cli);
 	} else {
 		cli_main_usage(stderr);
 		rc = 2;

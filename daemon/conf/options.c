@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/pxeopts.h"
 #include "lib/conffile.h"
 
 enum option_type { OPT_STRING, OPT_UINT, OPT_SIZE, OPT_LEVEL, OPT_ACTION };
@@ -23,55 +24,80 @@ struct option_def {
 	unsigned min, max;
 	bool cli_only;
 	const char *help;
+	/* OPT_STRING: checks the value (0, or -EINVAL with what is wanted); NULL: any */
+	int (*check)(const char *value, char *err, size_t errlen);
 };
 
 #define OFF(field) offsetof(struct options, field)
 
 static const struct option_def option_table[] = {
 	{ "config", 'c', OPT_STRING, OFF(config_path), NULL, 0, 0, true,
-	  "configuration file (flags given on the command line win over it)" },
+	  "configuration file (flags given on the command line win over it)", NULL },
 	{ "listen", 'l', OPT_STRING, OFF(listen), "127.0.0.1:8080", 0, 0, false,
-	  "ADDR:PORT to listen on; port 0 picks a free one ([::1]:PORT for IPv6)" },
+	  "ADDR:PORT to listen on; port 0 picks a free one ([::1]:PORT for IPv6)", NULL },
 	{ "state", 's', OPT_STRING, OFF(state_dir), "/var/lib/tinyboot", 0, 0, false,
-	  "state directory: artifact cache, build trees, reports" },
+	  "state directory: artifact cache, build trees, reports", NULL },
 	{ "payloads", 'p', OPT_STRING, OFF(payload_dir), NULL, 0, 0, false,
-	  "directory of files guests fetch under /payloads/ (default STATE/payloads)" },
+	  "directory of files guests fetch under /payloads/ (default STATE/payloads)", NULL },
 	{ "recipes", 0, OPT_STRING, OFF(recipe_dir), "/usr/local/share/tinyboot/images", 0, 0, false,
-	  "directory of NAME.image recipes" },
+	  "directory of NAME.image recipes", NULL },
 	{ "kernel-config", 0, OPT_STRING, OFF(kconfig_dir), "/usr/local/share/tinyboot/kernel-config", 0, 0, false,
-	  "directory of Kconfig fragments (and patches/)" },
+	  "directory of Kconfig fragments (and patches/)", NULL },
 	{ "rootfs", 0, OPT_STRING, OFF(rootfs_dir), "/usr/local/share/tinyboot/rootfs", 0, 0, false,
-	  "directory of initramfs overlays and busybox config fragments" },
+	  "directory of initramfs overlays and busybox config fragments", NULL },
 	{ "sources", 0, OPT_STRING, OFF(sources_file), "/usr/local/etc/tinyboot/sources.conf", 0, 0, false,
-	  "source tarball declarations (URLs and sha256)" },
+	  "source tarball declarations (URLs and sha256)", NULL },
 	{ "machines", 0, OPT_STRING, OFF(machines_file), NULL, 0, 0, false,
-	  "machines.conf: MAC -> variant, address, payloads" },
+	  "machines.conf: MAC -> variant, address, payloads", NULL },
 	{ "threads", 't', OPT_UINT, OFF(threads), "0", 0, 1024, false,
-	  "HTTP worker threads (0: one per CPU)" },
+	  "HTTP worker threads (0: one per CPU)", NULL },
 	{ "connection-timeout", 0, OPT_UINT, OFF(connection_timeout), "30", 1, 86400, false,
-	  "seconds an idle connection is kept" },
+	  "seconds an idle connection is kept", NULL },
 	{ "max-connections", 0, OPT_UINT, OFF(max_connections), "1000", 1, 100000, false,
-	  "total concurrent connections" },
+	  "total concurrent connections", NULL },
 	{ "max-connections-per-ip", 0, OPT_UINT, OFF(max_connections_per_ip), "128", 1, 100000, false,
-	  "concurrent connections from one client address" },
+	  "concurrent connections from one client address", NULL },
 	{ "connection-memory", 0, OPT_SIZE, OFF(connection_memory), "64K", 8192, 16777216, false,
-	  "memory pool per connection (request headers and small bodies)" },
+	  "memory pool per connection (request headers and small bodies)", NULL },
 	{ "drain-timeout", 0, OPT_UINT, OFF(drain_timeout), "30", 0, 3600, false,
-	  "seconds SIGTERM waits for transfers in flight" },
+	  "seconds SIGTERM waits for transfers in flight", NULL },
 	{ "max-kernel-builds", 0, OPT_UINT, OFF(max_kernel_builds), "1", 1, 64, false,
-	  "kernel builds running at once" },
+	  "kernel builds running at once", NULL },
 	{ "build-jobs", 'j', OPT_UINT, OFF(build_jobs), "0", 0, 1024, false,
-	  "make -j for each build (0: one per CPU)" },
+	  "make -j for each build (0: one per CPU)", NULL },
 	{ "retry-after", 0, OPT_UINT, OFF(retry_after), "5", 1, 3600, false,
-	  "Retry-After seconds sent while an image is being built" },
+	  "Retry-After seconds sent while an image is being built", NULL },
 	{ "report-timeout", 0, OPT_UINT, OFF(report_timeout), "120", 1, 86400, false,
-	  "seconds after which a boot without a report shows as timed out" },
+	  "seconds after which a boot without a report shows as timed out", NULL },
 	{ "log-level", 'v', OPT_LEVEL, OFF(log_level), "info", 0, 0, false,
-	  "error, warn, info or debug" },
+	  "error, warn, info or debug", NULL },
+	{ "pxe", 0, OPT_STRING, OFF(pxe), "off", 0, 0, false,
+	  "PXE service: off; proxy (boot information beside the site's DHCP server); dhcp (the DHCP "
+	  "server of an isolated lab segment); proxy and dhcp run dnsmasq", pxeopts_check_mode },
+	{ "pxe-interface", 0, OPT_STRING, OFF(pxe_interface), NULL, 0, 0, false,
+	  "the interface on the lab network that DHCP and TFTP are served on", pxeopts_check_interface },
+	{ "pxe-server-address", 0, OPT_STRING, OFF(pxe_server_address), NULL, 0, 0, false,
+	  "IPv4 address in the boot URLs (default: pxe-interface's first IPv4 address)",
+	  pxeopts_check_address },
+	{ "pxe-range", 0, OPT_STRING, OFF(pxe_range), NULL, 0, 0, false,
+	  "FIRST,LAST: the addresses leased in dhcp mode (inside pxe-interface's subnet)",
+	  pxeopts_check_range },
+	{ "pxe-lease-time", 0, OPT_STRING, OFF(pxe_lease_time), "1h", 0, 0, false,
+	  "lease time in dhcp mode: seconds, or with m, h, d, w; or infinite", pxeopts_check_lease },
+	{ "pxe-router", 0, OPT_STRING, OFF(pxe_router), NULL, 0, 0, false,
+	  "default gateway handed out in dhcp mode (default: none)", pxeopts_check_address },
+	{ "pxe-dns", 0, OPT_STRING, OFF(pxe_dns), NULL, 0, 0, false,
+	  "DNS servers handed out in dhcp mode, A[,B[,C]] (default: none)", pxeopts_check_dns },
+	{ "pxe-dnsmasq", 0, OPT_STRING, OFF(pxe_dnsmasq), NULL, 0, 0, false,
+	  "the dnsmasq program (default: dnsmasq on PATH, else /usr/sbin/dnsmasq)",
+	  pxeopts_check_program },
+	{ "pxe-boot-programs", 0, OPT_STRING, OFF(pxe_boot_programs), "/usr/lib/ipxe", 0, 0, false,
+	  "where undionly.kpxe, snponly.efi and ipxe.efi are (Debian's ipxe package)",
+	  pxeopts_check_path },
 	{ "check", 'n', OPT_ACTION, OFF(check_only), NULL, 0, 0, true,
-	  "check the configuration, print 'configuration OK' or the error, and exit" },
-	{ "help", 'h', OPT_ACTION, OFF(show_help), NULL, 0, 0, true, "show this help" },
-	{ "version", 'V', OPT_ACTION, OFF(show_version), NULL, 0, 0, true, "show the version" },
+	  "check the configuration, print 'configuration OK' or the error, and exit", NULL },
+	{ "help", 'h', OPT_ACTION, OFF(show_help), NULL, 0, 0, true, "show this help", NULL },
+	{ "version", 'V', OPT_ACTION, OFF(show_version), NULL, 0, 0, true, "show the version", NULL },
 };
 
 #define OPTION_COUNT (sizeof(option_table) / sizeof(option_table[0]))
@@ -122,6 +148,14 @@ static int option_set(struct options *o, const struct option_def *def, const cha
 		if (value[0] == '\0') {
 			snprintf(err, errlen, "%s: empty value", def->name);
 			return -EINVAL;
+		}
+		if (def->check) {
+			char why[256];
+
+			if (def->check(value, why, sizeof(why))) {
+				snprintf(err, errlen, "%s: %s", def->name, why);
+				return -EINVAL;
+			}
 		}
 		copy = strdup(value);
 		if (!copy)
@@ -301,5 +335,6 @@ void options_print_help(const char *prog)
 		putchar('\n');
 	}
 	printf("\nexit codes: 0 ok, 1 bad usage or configuration, 2 cannot open a directory,\n"
-	       "            3 cannot listen, 4 HTTP server failed to start\n");
+	       "            3 cannot listen, 4 HTTP server failed to start,\n"
+	       "            5 the PXE service (dnsmasq) failed to start\n");
 }

@@ -28,6 +28,16 @@ struct options {
 	unsigned retry_after;
 	unsigned report_timeout;
 	enum log_level log_level;
+	/* PXE service (conf/pxeopts.h reads these) */
+	char *pxe;                /* off, proxy or dhcp */
+	char *pxe_interface;
+	char *pxe_server_address; /* NULL: the interface's first IPv4 address */
+	char *pxe_range;
+	char *pxe_lease_time;
+	char *pxe_router;
+	char *pxe_dns;
+	char *pxe_dnsmasq;        /* NULL: dnsmasq on PATH, else /usr/sbin/dnsmasq */
+	char *pxe_boot_programs;
 	/* command-line actions, never read from the file */
 	bool check_only;
 	bool show_help;

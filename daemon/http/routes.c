@@ -8,6 +8,7 @@
 #include "http/file.h"
 #include "http/images.h"
 #include "http/payloads.h"
+#include "http/pxe.h"
 #include "http/reply.h"
 #include "http/size.h"
 
@@ -48,6 +49,11 @@ static enum MHD_Result http_routes_size_get(struct request *r)
 	return http_size_get(r, r->args[0]);
 }
 
+static enum MHD_Result http_routes_pxe_program(struct request *r)
+{
+	return http_pxe_program(r, r->args[0]);
+}
+
 #define GET HTTP_ROUTE_GET
 #define POST HTTP_ROUTE_POST
 #define BODY_DEFAULT HTTP_BODY_MAX_DEFAULT
@@ -73,6 +79,8 @@ static const struct http_route http_routes[] = {
 	{ "/api/v1/images",         GET,  BODY_DEFAULT,         http_images_list },
 	{ "/api/v1/images/*/size",  GET,  BODY_DEFAULT,         http_routes_size_get },
 	{ "/artifacts/*/*",         GET,  BODY_DEFAULT,         http_routes_artifact },
+	{ "/pxe/*",                 GET,  BODY_DEFAULT,         http_routes_pxe_program },
+	{ "/api/v1/pxe/config",     GET,  BODY_DEFAULT,         http_pxe_config },
 };
 
 #undef GET

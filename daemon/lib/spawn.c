@@ -2,6 +2,7 @@
 #include "lib/spawn.h"
 
 #include <errno.h>
+#include <sys/prctl.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -41,6 +42,8 @@ static void spawn_child(char *const argv[], const struct spawn_opts *o, int out_
 	sigset_t none;
 
 	setpgid(0, 0);
+	if (o->die_signal && prctl(PR_SET_PDEATHSIG, o->die_signal) < 0)
+		_exit(127);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
@@ -58,67 +61,101 @@ static void spawn_child(char *const argv[], const struct spawn_opts *o, int out_
 	_exit(127);
 }
 
-static void spawn_emit_lines(const struct spawn_opts *o, char *buf, size_t *used)
+void spawn_lines_feed(struct spawn_lines *l, const char *data, size_t n, spawn_line_fn fn, void *ctx)
 {
-	char *start = buf, *nl;
+	while (n) {
+		size_t room = sizeof(l->buf) - 1 - l->used, take = n < room ? n : room;
+		char *start = l->buf, *nl;
 
-	while ((nl = memchr(start, '\n', *used - (size_t)(start - buf)))) {
-		*nl = '\0';
-		if (o->on_line)
-			o->on_line(o->ctx, start);
-		start = nl + 1;
+		memcpy(l->buf + l->used, data, take);
+		l->used += take;
+		data += take;
+		n -= take;
+		while ((nl = memchr(start, '\n', l->used - (size_t)(start - l->buf)))) {
+			*nl = '\0';
+			if (fn)
+				fn(ctx, start);
+			start = nl + 1;
+		}
+		l->used -= (size_t)(start - l->buf);
+		memmove(l->buf, start, l->used);
+		if (l->used == sizeof(l->buf) - 1) { /* an over-long line: pass it on in pieces */
+			l->buf[l->used] = '\0';
+			if (fn)
+				fn(ctx, l->buf);
+			l->used = 0;
+		}
 	}
-	*used -= (size_t)(start - buf);
-	memmove(buf, start, *used);
+}
+
+void spawn_lines_flush(struct spawn_lines *l, spawn_line_fn fn, void *ctx)
+{
+	if (l->used && fn) {
+		l->buf[l->used] = '\0';
+		fn(ctx, l->buf);
+	}
+	l->used = 0;
+}
+
+/* fork the child with in_fd (or stdin_path) as stdin; the pipe's read end goes to *out_fd. */
+static int spawn_fork(char *const argv[], const struct spawn_opts *o, int in_fd, pid_t *pid,
+		      int *out_fd)
+{
+	int pipefd[2], rc;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	*pid = fork();
+	if (*pid < 0) {
+		rc = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return rc;
+	}
+	if (*pid == 0)
+		spawn_child(argv, o, pipefd[1], in_fd);
+	setpgid(*pid, *pid); /* also here, so a cancel right after fork finds the group */
+	close(pipefd[1]);
+	*out_fd = pipefd[0];
+	return 0;
+}
+
+int spawn_start(char *const argv[], const struct spawn_opts *o, pid_t *pid, int *out_fd)
+{
+	return spawn_fork(argv, o, -1, pid, out_fd);
 }
 
 int spawn_run(char *const argv[], const struct spawn_opts *o)
 {
-	char line[8192];
-	size_t used = 0;
-	int pipefd[2], infd[2] = { -1, -1 }, status = 0, rc;
+	struct spawn_lines lines = { .used = 0 };
+	char chunk[4096];
+	int outfd, infd[2] = { -1, -1 }, status = 0, rc;
 	bool killed = false;
 	pid_t pid;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
 	if (o->stdin_text) {
 		size_t n = strlen(o->stdin_text);
 
 		/* the whole text must fit the pipe so that writing it can never block */
-		if (n > 65536 || pipe2(infd, O_CLOEXEC) < 0) {
-			close(pipefd[0]);
-			close(pipefd[1]);
-			return n > 65536 ? -E2BIG : -errno;
-		}
+		if (n > 65536)
+			return -E2BIG;
+		if (pipe2(infd, O_CLOEXEC) < 0)
+			return -errno;
 		if (write(infd[1], o->stdin_text, n) != (ssize_t)n) {
-			rc = -EIO;
 			close(infd[0]);
 			close(infd[1]);
-			close(pipefd[0]);
-			close(pipefd[1]);
-			return rc;
+			return -EIO;
 		}
 		close(infd[1]);
 	}
-	pid = fork();
-	if (pid < 0) {
-		rc = -errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		if (infd[0] >= 0)
-			close(infd[0]);
-		return rc;
-	}
-	if (pid == 0)
-		spawn_child(argv, o, pipefd[1], infd[0]);
-	setpgid(pid, pid); /* also here, so a cancel right after fork finds the group */
-	close(pipefd[1]);
+	rc = spawn_fork(argv, o, infd[0], &pid, &outfd);
 	if (infd[0] >= 0)
 		close(infd[0]);
+	if (rc)
+		return rc;
 
 	for (;;) {
-		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+		struct pollfd pfd = { .fd = outfd, .events = POLLIN };
 		ssize_t n;
 
 		if (o->cancel && *o->cancel && !killed) {
@@ -127,28 +164,18 @@ int spawn_run(char *const argv[], const struct spawn_opts *o)
 		}
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;
-		n = read(pipefd[0], line + used, sizeof(line) - 1 - used);
+		n = read(outfd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		if (o->log_fd >= 0 && write(o->log_fd, line + used, (size_t)n) < 0) {
+		if (o->log_fd >= 0 && write(o->log_fd, chunk, (size_t)n) < 0) {
 			/* a full disk must not stop the build from being reaped */
 		}
-		used += (size_t)n;
-		spawn_emit_lines(o, line, &used);
-		if (used == sizeof(line) - 1) { /* an over-long line: pass it on in pieces */
-			line[used] = '\0';
-			if (o->on_line)
-				o->on_line(o->ctx, line);
-			used = 0;
-		}
+		spawn_lines_feed(&lines, chunk, (size_t)n, o->on_line, o->ctx);
 	}
-	close(pipefd[0]);
-	if (used && o->on_line) { /* the last line, without its newline */
-		line[used] = '\0';
-		o->on_line(o->ctx, line);
-	}
+	close(outfd);
+	spawn_lines_flush(&lines, o->on_line, o->ctx); /* the last line, without its newline */
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
 			return -errno;

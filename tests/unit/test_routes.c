@@ -45,6 +45,8 @@ static const struct {
 	{ "/api/v1/images",             "/api/v1/images",        "GET, HEAD", ANY,   NULL, NULL },
 	{ "/api/v1/images/net/size",    "/api/v1/images/*/size", "GET, HEAD", ANY,   "net", NULL },
 	{ "/artifacts/ab12/initrd",     "/artifacts/*/*",        "GET, HEAD", ANY,   "ab12", "initrd" },
+	{ "/pxe/undionly.kpxe",         "/pxe/*",                "GET, HEAD", ANY,   "undionly.kpxe", NULL },
+	{ "/api/v1/pxe/config",         "/api/v1/pxe/config",    "GET, HEAD", ANY,   NULL, NULL },
 	/* no route: the component count or a fixed name differs */
 	{ "/nope",                      NULL, NULL, ANY, NULL, NULL },
 	{ "/api",                       NULL, NULL, ANY, NULL, NULL },
@@ -58,6 +60,9 @@ static const struct {
 	{ "/payloads/gen/1/2",          NULL, NULL, ANY, NULL, NULL },
 	{ "/images/net",                NULL, NULL, ANY, NULL, NULL },
 	{ "/artifacts/ab12/initrd/x",   NULL, NULL, ANY, NULL, NULL },
+	{ "/pxe",                       NULL, NULL, ANY, NULL, NULL },
+	{ "/pxe/a/b",                   NULL, NULL, ANY, NULL, NULL },
+	{ "/api/v1/pxe",                NULL, NULL, ANY, NULL, NULL },
 	{ "/healthzz",                  NULL, NULL, ANY, NULL, NULL },
 	{ "/Healthz",                   NULL, NULL, ANY, NULL, NULL },
 };
