@@ -72,7 +72,7 @@ test_01_unknown_names_list_the_valid_ones() {
 	expect_body "404 Not Found: unknown recipe 'nope'; valid recipes: net, net32, tiny\n"
 	req GET /images/net+bogus/bzImage
 	expect_status 404
-	expect_body "404 Not Found: unknown fragment 'bogus'; valid fragments: base, debug, e1000, i386, net, patched, rtl8139, virtio, x86_64\n"
+	expect_body "404 Not Found: unknown fragment 'bogus'; valid fragments: base, debug, e1000, efi, i386, net, patched, rtl8139, virtio, x86_64\n"
 	req GET /images/net/vmlinux
 	expect_status 404
 	req GET '/images/net+-x/bzImage'

@@ -138,7 +138,7 @@ test_04_unknown_names_and_methods() {
 	net_daemon || return
 	req GET /api/v1/images/net+bogus/size
 	expect_status 404
-	expect_body "404 Not Found: unknown fragment 'bogus'; valid fragments: base, debug, e1000, i386, net, patched, rtl8139, virtio, x86_64\n"
+	expect_body "404 Not Found: unknown fragment 'bogus'; valid fragments: base, debug, e1000, efi, i386, net, patched, rtl8139, virtio, x86_64\n"
 	req GET /api/v1/images/nope/size
 	expect_status 404
 	expect_body "404 Not Found: unknown recipe 'nope'; valid recipes: net, net32, tiny\n"
