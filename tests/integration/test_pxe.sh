@@ -447,9 +447,8 @@ test_23_dhcp_reload() {
 }
 
 # OVMF's own PXE client (no iPXE ROM on the NIC) in proxy mode: snponly.efi over TFTP, then iPXE
-# chains tinyboot's script. HOOK: once the +efi kernel is merged (the EFI helper's branch),
-# await the report here as test_21 does; today the chain stops at the bzImage (no EFI stub).
-test_24_proxy_uefi_pxe_chains_to_script() {
+# chains tinyboot's script, gets the net+efi kernel (the EFI stub) and the guest reports.
+test_24_proxy_uefi_pxe_guest_reports() {
 	[[ -e $NETNS_OVMF_CODE ]] || { fail "no OVMF ($NETNS_OVMF_CODE): apt-get install ovmf"; return; }
 	site_start || { fail "no site DHCP server"; return; }
 	pxe_boot proxy || return
@@ -459,9 +458,10 @@ test_24_proxy_uefi_pxe_chains_to_script() {
 	q=$NETNS_PID
 	wait_until 600 grep -q "dnsmasq: tftp: sent $STATE/tftp/snponly.efi" "$TB_LOG" ||
 		fail "snponly.efi not sent over TFTP: $(grep dnsmasq "$TB_LOG" | tail -5)"
-	wait_until 300 eval 'machine mac-525400000a02 | jq -e --arg old "$old" ".boot != \$old and ([.events[]?.state] | index(\"script served\"))" >/dev/null' ||
-		fail "iPXE did not chain tinyboot's script: $(machine mac-525400000a02 | jq -c .)"
-	netns_stop "$q"
+	# snponly.efi is iPXE for UEFI: it chains /boot.ipxe, which asks for the EFI kernel
+	await_report mac-525400000a02 "$q" "$old"
+	expect_eq "$(machine mac-525400000a02 | jq -r '.variant + " " + .firmware')" "net+efi uefi" \
+		"UEFI PXE guest's variant and firmware"
 }
 
 # The last daemon stops cleanly (exit 0, its dnsmasq gone, no sanitizer report).
