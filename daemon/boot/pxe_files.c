@@ -48,21 +48,6 @@ static bool pxe_files_same(int dirfd, const char *name, const char *data, size_t
 	return same;
 }
 
-static int pxe_files_write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* dir/.NAME.XXXXXX, then rename over dir/NAME. */
 static int pxe_files_put(const char *dir, const char *name, const char *data, size_t len, uid_t uid,
 			 gid_t gid)
@@ -78,7 +63,7 @@ static int pxe_files_put(const char *dir, const char *name, const char *data, si
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	rc = pxe_files_write_all(fd, data, len);
+	rc = fsutil_write_all(fd, data, len);
 	if (!rc && fchmod(fd, 0444) < 0)
 		rc = -errno;
 	if (!rc && uid != (uid_t)-1 && fchown(fd, uid, gid) < 0)

@@ -98,7 +98,7 @@ int fsutil_read_file(const char *path, size_t max, char **out, size_t *len)
 	return 0;
 }
 
-static int fsutil_write_all(int fd, const void *data, size_t len)
+int fsutil_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 

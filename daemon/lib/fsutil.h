@@ -17,6 +17,8 @@ int fsutil_write_atomic(const char *path, const void *data, size_t len);
 /* Copy src to dst (created with mode), fsync dst. */
 int fsutil_copy_file(const char *src, const char *dst, mode_t mode);
 int fsutil_fsync_path(const char *path);
+/* write(2) until all len bytes are out (EINTR retried); 0 or -errno. */
+int fsutil_write_all(int fd, const void *data, size_t len);
 /* fsync the directory that holds path. */
 int fsutil_fsync_parent(const char *path);
 /* Remove name (relative to dirfd, or a path with AT_FDCWD) and, if it is a directory, all it
