@@ -464,6 +464,29 @@ test_24_proxy_uefi_pxe_guest_reports() {
 		"UEFI PXE guest's variant and firmware"
 }
 
+# UEFI HTTP Boot: OVMF's HttpBootDxe (its PXE switched off, so HTTP Boot is the first entry) asks
+# with vendor class HTTPClient, gets ipxe.efi by URL from tinyboot's proxyDHCP, fetches it over HTTP
+# from /pxe/ipxe.efi (no TFTP at all), and iPXE boots the net+efi kernel to a report.
+test_25_proxy_uefi_http_boot_guest_reports() {
+	[[ -e $NETNS_OVMF_CODE ]] || { fail "no OVMF ($NETNS_OVMF_CODE): apt-get install ovmf"; return; }
+	site_start || { fail "no site DHCP server"; return; }
+	pxe_boot proxy || return
+	local old q tftp_before
+	old=$(last_boot mac-525400000a03)
+	tftp_before=$(grep -c 'dnsmasq: tftp: sent' "$TB_LOG")
+	netns_qemu http-uefi uefi virtio-norom tap1 52:54:00:00:0a:03 \
+		-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n \
+		-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n || { fail "qemu"; return; }
+	q=$NETNS_PID
+	wait_until 600 grep -q "dnsmasq: dhcp: .*bootfile name: http://$LAB_ADDR:[0-9]*/pxe/ipxe.efi" "$TB_LOG" ||
+		fail "no HTTP boot URL offered: $(grep dnsmasq "$TB_LOG" | tail -5)"
+	await_report mac-525400000a03 "$q" "$old"
+	grep -q 'Start HTTP Boot over IPv4' "$NETNS_DIR/http-uefi.console" || fail "the firmware did not use HTTP Boot"
+	expect_eq "$(grep -c 'dnsmasq: tftp: sent' "$TB_LOG")" "$tftp_before" "TFTP transfers during an HTTP boot"
+	expect_eq "$(machine mac-525400000a03 | jq -r '.variant + " " + .firmware')" "net+efi uefi" \
+		"UEFI HTTP Boot guest's variant and firmware"
+}
+
 # The last daemon stops cleanly (exit 0, its dnsmasq gone, no sanitizer report).
 test_99_stops_cleanly() {
 	[[ -n ${TB_PID:-} && -z ${TB_STOPPED:-} ]] || return 0
