@@ -121,6 +121,7 @@ bench-build: all
 
 bench-boot: all sources
 	@scripts/bench-boot.sh
+	@scripts/bench-pxe.sh
 
 bench-size: all sources
 	@scripts/bench-size.sh
