@@ -13,6 +13,7 @@
 
 #include "boot/pxe_config.h"
 #include "boot/pxe_files.h"
+#include "boot/pxe_orphans.h"
 #include "boot/pxe_service.h"
 #include "conf/pxeopts.h"
 #include "lib/caps.h"
@@ -372,6 +373,7 @@ int pxe_setup_apply(struct pxe_service *svc, const struct options *o, const stru
 	}
 	snprintf(conf_arg, sizeof(conf_arg), "--conf-file=%s", paths->conf);
 	argv[0] = s.dnsmasq;
+	pxe_orphans_stop(conf_arg, pxe_service_pid(svc));
 	/* another server bound with SO_REUSEPORT and SO_BINDTODEVICE (a dnsmasq with
 	 * bind-interfaces) does not stop ours from starting: both would answer */
 	if (wait && netif_udp_port_bound(67) == 1)

@@ -300,6 +300,27 @@ test_13_dnsmasq_killed_restarted() {
 		fail "no offer after the restart: $out"
 }
 
+# tinybootd killed with SIGKILL leaves its dnsmasq running (dnsmasq dropped to another user, which
+# clears the parent-death signal) on ports 67/69; the next tinybootd on that state directory stops
+# it and starts its own instead of failing with "port 67 taken".
+test_17_orphan_dnsmasq_after_sigkill() {
+	pxe_light proxy || return
+	local orphan out
+	orphan=$(dnsmasq_pid) || { fail "no dnsmasq under tinybootd $TB_PID"; return; }
+	kill -KILL "$TB_PID"
+	wait "$TB_PID" 2>/dev/null
+	TB_STOPPED=1
+	kill -0 "$orphan" 2>/dev/null || { fail "dnsmasq $orphan died with tinybootd: nothing left to stop"; return; }
+	pxe_light proxy || { kill -KILL "$orphan" 2>/dev/null; fail "restart: $(tail -3 "$TB_LOG")"; return; }
+	wait_until 10 daemon_gone "$orphan" || { kill -KILL "$orphan" 2>/dev/null; fail "orphan dnsmasq $orphan still runs"; }
+	grep -q "PXE: stopped dnsmasq $orphan, left running by an earlier tinybootd on this state directory" "$TB_LOG" ||
+		fail "not logged: $(grep PXE "$TB_LOG" | tail -3)"
+	dnsmasq_pid > /dev/null || fail "no dnsmasq of its own"
+	client_addr
+	wait_until 10 eval 'out=$(probe --wait 1); grep -q "file=undionly.kpxe" <<<"$out"' ||
+		fail "no offer from the new dnsmasq: $out"
+}
+
 # pxe = off: tinybootd runs no dnsmasq; /api/v1/pxe/config gives an example for a dnsmasq of
 # one's own once pxe-interface is set, else 409 saying what to set.
 test_14_off_example() {
