@@ -272,6 +272,31 @@ int builder_get(struct builder *b, const char *id, struct build_info *info)
 	return builder_on_disk(b, id, info);
 }
 
+int builder_list(struct builder *b, struct build_info **out, size_t *n)
+{
+	struct build_info *list = NULL;
+	size_t count = 0, i = 0;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&b->lock);
+	for (struct build *bd = b->all; bd; bd = bd->next)
+		count++;
+	if (count) {
+		list = calloc(count, sizeof(*list));
+		if (!list) {
+			pthread_mutex_unlock(&b->lock);
+			return -ENOMEM;
+		}
+		for (struct build *bd = b->all; bd; bd = bd->next)
+			builder_info(bd, &list[i++]);
+	}
+	pthread_mutex_unlock(&b->lock);
+	*out = list;
+	*n = count;
+	return 0;
+}
+
 int builder_request(struct builder *b, struct runtime *rt, const char *variant, bool start,
 		    bool retry, struct build_info *info, char *err, size_t errlen)
 {

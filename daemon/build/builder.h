@@ -48,6 +48,9 @@ int builder_request(struct builder *b, struct runtime *rt, const char *variant, 
 		    bool retry, struct build_info *info, char *err, size_t errlen);
 /* State of a build by id (this run's builds, then finished ones on disk). -ENOENT if unknown. */
 int builder_get(struct builder *b, const char *id, struct build_info *info);
+/* Every build of this run (queued, running, finished), newest first, without log tails:
+ * *out is malloc'd (NULL when there are none), *n its length. 0 or -ENOMEM. */
+int builder_list(struct builder *b, struct build_info **out, size_t *n);
 /* Call fn(arg) once when build id finishes; -EALREADY if it is not queued or running. */
 int builder_wait(struct builder *b, const char *id, void (*fn)(void *arg), void *arg);
 const char *builder_state_name(enum build_state s);

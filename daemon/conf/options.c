@@ -45,6 +45,8 @@ static const struct option_def option_table[] = {
 	  "directory of Kconfig fragments (and patches/)", NULL },
 	{ "rootfs", 0, OPT_STRING, OFF(rootfs_dir), "/usr/local/share/tinyboot/rootfs", 0, 0, false,
 	  "directory of initramfs overlays and busybox config fragments", NULL },
+	{ "www", 0, OPT_STRING, OFF(www_dir), "/usr/local/share/tinyboot/www", 0, 0, false,
+	  "directory of the status page served at / (index.html, status.css, status.js)", NULL },
 	{ "sources", 0, OPT_STRING, OFF(sources_file), "/usr/local/etc/tinyboot/sources.conf", 0, 0, false,
 	  "source tarball declarations (URLs and sha256)", NULL },
 	{ "machines", 0, OPT_STRING, OFF(machines_file), NULL, 0, 0, false,

@@ -15,6 +15,7 @@ struct options {
 	char *recipe_dir;
 	char *kconfig_dir;
 	char *rootfs_dir;
+	char *www_dir;
 	char *sources_file;
 	char *machines_file;
 	unsigned threads; /* 0: one per CPU */

@@ -29,6 +29,9 @@ static const struct {
 	{ ".sh", "text/plain; charset=utf-8" },
 	{ ".conf", "text/plain; charset=utf-8" },
 	{ ".html", "text/html; charset=utf-8" },
+	{ ".css", "text/css; charset=utf-8" },
+	{ ".js", "text/javascript; charset=utf-8" },
+	{ ".png", "image/png" },
 	{ ".gz", "application/gzip" }, /* never Content-Encoding: clients want the bytes as stored */
 	{ ".xz", "application/x-xz" },
 	{ ".cpio", "application/x-cpio" },

@@ -216,3 +216,18 @@ enum MHD_Result http_images_list(struct request *r)
 	name_list_clear(&overlays);
 	return http_send_json(r, MHD_HTTP_OK, out);
 }
+
+enum MHD_Result http_images_builds_list(struct request *r)
+{
+	struct build_info *list;
+	json_t *builds;
+	size_t n;
+
+	if (builder_list(r->tb->builder, &list, &n))
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	builds = json_array();
+	for (size_t i = 0; builds && i < n; i++)
+		json_array_append_new(builds, http_images_build_json(&list[i]));
+	free(list);
+	return http_send_json(r, MHD_HTTP_OK, json_pack("{s:o}", "builds", builds));
+}

@@ -11,6 +11,7 @@
 #include "http/pxe.h"
 #include "http/reply.h"
 #include "http/size.h"
+#include "http/www.h"
 
 /* Handlers that take what the pattern's '*'s matched. */
 static enum MHD_Result http_routes_payloads_gen(struct request *r)
@@ -49,6 +50,16 @@ static enum MHD_Result http_routes_size_get(struct request *r)
 	return http_size_get(r, r->args[0]);
 }
 
+static enum MHD_Result http_routes_builds(struct request *r)
+{
+	return r->is_post ? http_images_build_post(r) : http_images_builds_list(r);
+}
+
+static enum MHD_Result http_routes_www_static(struct request *r)
+{
+	return http_www_static(r, r->args[0]);
+}
+
 static enum MHD_Result http_routes_pxe_program(struct request *r)
 {
 	return http_pxe_program(r, r->args[0]);
@@ -60,7 +71,8 @@ static enum MHD_Result http_routes_pxe_program(struct request *r)
 
 /* First match wins: /payloads/manifest and /payloads/gen/N before /payloads/NAME. */
 static const struct http_route http_routes[] = {
-	{ "/",                      GET,  BODY_DEFAULT,         http_api_index },
+	{ "/",                      GET,  BODY_DEFAULT,         http_www_index },
+	{ "/static/*",              GET,  BODY_DEFAULT,         http_routes_www_static },
 	{ "/healthz",               GET,  BODY_DEFAULT,         http_api_healthz },
 	{ "/api/v1/version",        GET,  BODY_DEFAULT,         http_api_version },
 	{ "/payloads/manifest",     GET,  BODY_DEFAULT,         http_payloads_manifest },
@@ -74,7 +86,7 @@ static const struct http_route http_routes[] = {
 	{ "/api/v1/reports",        POST, HTTP_BOOT_REPORT_MAX, http_boot_report },
 	{ "/api/v1/machines",       GET,  BODY_DEFAULT,         http_boot_machines },
 	{ "/images/*/*",            GET,  BODY_DEFAULT,         http_routes_images_file },
-	{ "/api/v1/builds",         POST, BODY_DEFAULT,         http_images_build_post },
+	{ "/api/v1/builds",         GET | POST, BODY_DEFAULT,   http_routes_builds },
 	{ "/api/v1/builds/*",       GET,  BODY_DEFAULT,         http_routes_build_get },
 	{ "/api/v1/images",         GET,  BODY_DEFAULT,         http_images_list },
 	{ "/api/v1/images/*/size",  GET,  BODY_DEFAULT,         http_routes_size_get },
