@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *const spawn_default_env[] = {
@@ -130,7 +131,8 @@ int spawn_run(char *const argv[], const struct spawn_opts *o)
 	struct spawn_lines lines = { .used = 0 };
 	char chunk[4096];
 	int outfd, infd[2] = { -1, -1 }, status = 0, rc;
-	bool killed = false;
+	struct timespec signalled = { 0, 0 }, now;
+	bool termed = false, killed = false;
 	pid_t pid;
 
 	if (o->stdin_text) {
@@ -159,8 +161,15 @@ int spawn_run(char *const argv[], const struct spawn_opts *o)
 		ssize_t n;
 
 		if (o->cancel && *o->cancel && !killed) {
-			kill(-pid, SIGKILL);
-			killed = true;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (o->cancel_signal && !termed) {
+				kill(-pid, o->cancel_signal);
+				signalled = now;
+				termed = true;
+			} else if (!termed || now.tv_sec - signalled.tv_sec >= SPAWN_CANCEL_GRACE_S) {
+				kill(-pid, SIGKILL);
+				killed = true;
+			}
 		}
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;
