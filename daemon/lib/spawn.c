@@ -98,6 +98,11 @@ void spawn_lines_flush(struct spawn_lines *l, spawn_line_fn fn, void *ctx)
 	l->used = 0;
 }
 
+static long spawn_ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (long)(b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
 /* fork the child with in_fd (or stdin_path) as stdin; the pipe's read end goes to *out_fd. */
 static int spawn_fork(char *const argv[], const struct spawn_opts *o, int in_fd, pid_t *pid,
 		      int *out_fd)
@@ -166,7 +171,7 @@ int spawn_run(char *const argv[], const struct spawn_opts *o)
 				kill(-pid, o->cancel_signal);
 				signalled = now;
 				termed = true;
-			} else if (!termed || now.tv_sec - signalled.tv_sec >= SPAWN_CANCEL_GRACE_S) {
+			} else if (!termed || spawn_ms_between(&signalled, &now) >= SPAWN_CANCEL_GRACE_S * 1000) {
 				kill(-pid, SIGKILL);
 				killed = true;
 			}
