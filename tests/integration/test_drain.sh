@@ -112,7 +112,7 @@ sigterm_and_time() {
 # Nothing of a cancelled build may be left to serve or to remember.
 expect_nothing_published() {
 	local left
-	left=$(ls "$STATE/tmp" "$STATE/index" "$STATE/failed" "$STATE/artifacts" 2>/dev/null | grep -v ':$' | grep -v '^$')
+	left=$(find "$STATE/tmp" "$STATE/index" "$STATE/failed" "$STATE/artifacts" -mindepth 1 2>/dev/null)
 	[[ -z $left ]] || fail "a cancelled build left: $left"
 	ls "$STATE/sources/"*.tar.* >/dev/null 2>&1 && fail "a half-fetched tarball was kept: $(ls "$STATE/sources")"
 	return 0
@@ -187,6 +187,51 @@ test_04_new_connection_while_draining_gets_503() {
 	wait "$TB_PID" || rc=$?
 	expect_eq "$rc" 0 "exit status after drain"
 	tb_check_sanitizers "$TB_LOG"
+}
+
+# A kernel source whose `make tinyconfig` writes half an object, then sleeps: what a stop finds
+# a real build doing. The recipe has no patches, so the build goes straight to that make.
+make_fake_kernel() {
+	mkdir -p "$T/fake-src/linux-fake" "$T/fake-recipes"
+	cat > "$T/fake-src/linux-fake/Makefile" <<MAKE
+tinyconfig: \$(O)/half.o
+\$(O)/half.o:
+	echo partial > \$@
+	echo \$\$\$\$ > $T/fake-make.pid
+	sleep 60
+MAKE
+	tar -C "$T/fake-src" -czf "$T/fake-linux.tar.gz" linux-fake
+	{
+		cat "$T/slow-sources.conf"
+		printf '\n[linux-fake]\nsha256 = %s\nsize-max = 1M\nurl = file://%s\nstrip = linux-fake\n' \
+			"$(sha256sum "$T/fake-linux.tar.gz" | cut -d' ' -f1)" "$T/fake-linux.tar.gz"
+	} > "$T/fake-sources.conf"
+	sed -e 's/^kernel-source = .*/kernel-source = linux-fake/' -e '/^kernel-patches/d' \
+		-e 's/^kernel-fragments = .*/kernel-fragments = base x86_64/' \
+		"$ROOT/images/tiny.image" > "$T/fake-recipes/fake.image"
+}
+
+test_06_sigterm_stops_make_before_it_leaves_half_a_target() {
+	make_fake_kernel
+	rm -f "$T/fake-make.pid"
+	STATE=$T/state-make
+	rm -rf "$STATE"
+	tb_start --state "$STATE" --recipes "$T/fake-recipes" --kernel-config "$ROOT/kernel-config" \
+		--rootfs "$ROOT/rootfs" --sources "$T/fake-sources.conf" --drain-timeout "$DRAIN_TIMEOUT" || return
+	req POST /api/v1/builds -d '{"variant": "fake"}'
+	expect_status 202
+	wait_until 20 test -s "$T/fake-make.pid" || fail "make did not start: $(tail -3 "$STATE"/builds/*.log)"
+	local shell_pid
+	shell_pid=$(cat "$T/fake-make.pid")
+	sigterm_and_time
+	daemon_gone "$shell_pid" || fail "make's recipe (pid $shell_pid) survived the stop"
+	# make got SIGTERM, not SIGKILL: it deleted the object it was writing
+	local half
+	half=$(find "$STATE/trees" -name half.o 2>/dev/null)
+	[[ -z $half ]] || fail "a half-written target stayed in the build tree: $half"
+	grep -q "Deleting file" "$STATE"/builds/*.log || fail "make did not clean up: $(tail -5 "$STATE"/builds/*.log)"
+	grep -q "# CANCELLED" "$STATE"/builds/*.log || fail "build log does not say cancelled"
+	[[ -z $(find "$STATE/index" "$STATE/failed" -mindepth 1) ]] || fail "the cancelled build was recorded"
 }
 
 # How many reloads the log has answered (done or refused); reloaded_after N: more than N.
