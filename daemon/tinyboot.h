@@ -25,7 +25,8 @@ struct tinyboot {
 	struct pxe_service *pxe; /* dnsmasq, supervised (idle with pxe = off) */
 	struct MHD_Daemon *mhd;
 	atomic_uint requests_in_flight;
-	atomic_bool draining;
+	atomic_uint waiting;  /* ?wait=1 requests parked on a build (capped by max-waiting) */
+	atomic_bool draining; /* set first on SIGTERM: nothing new is parked or built */
 	char listen_address[80];
 	time_t started;
 };

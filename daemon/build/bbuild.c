@@ -252,7 +252,7 @@ int bbuild_run(struct build_ctx *ctx)
 	if (rc)
 		return rc;
 	build_log(ctx, "# busybox toolchain: %.*s", (int)strlen(toolchain) - 1, toolchain);
-	rc = extract_source(bs, ctx->store, ctx->log_fd, src, sizeof(src), ctx->error,
+	rc = extract_source(bs, ctx->store, ctx->log_fd, ctx->cancel, src, sizeof(src), ctx->error,
 			     sizeof(ctx->error));
 	if (rc)
 		return rc;

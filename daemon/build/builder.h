@@ -31,7 +31,9 @@ struct store;
  * libraries for build keys; it must outlive the builder. */
 int builder_new(struct etag_cache *digests, const char *state_dir, unsigned workers,
 		struct builder **out);
-/* Refuse new builds, kill running ones (their make process groups), answer every waiter. */
+/* Refuse new builds and new waiters, cancel running ones (downloads abort within about a
+ * second, make process groups get SIGTERM, then SIGKILL), call every waiter's fn now. Nothing a
+ * cancelled build wrote is published or remembered as a failure. */
 void builder_shutdown(struct builder *b);
 /* Shut down if not yet done, join the workers, free. */
 void builder_free(struct builder *b);
@@ -48,7 +50,8 @@ int builder_request(struct builder *b, struct runtime *rt, const char *variant, 
 		    bool retry, struct build_info *info, char *err, size_t errlen);
 /* State of a build by id (this run's builds, then finished ones on disk). -ENOENT if unknown. */
 int builder_get(struct builder *b, const char *id, struct build_info *info);
-/* Call fn(arg) once when build id finishes; -EALREADY if it is not queued or running. */
+/* Call fn(arg) once when build id finishes or the builder shuts down; -EALREADY if it is not
+ * queued or running, -ESHUTDOWN once builder_shutdown ran (fn is never called then). */
 int builder_wait(struct builder *b, const char *id, void (*fn)(void *arg), void *arg);
 const char *builder_state_name(enum build_state s);
 const char *builder_compiler(const struct builder *b);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/drain.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/routes.h"
@@ -166,13 +167,15 @@ int http_start(struct tinyboot *tb, int listen_fd)
 
 void http_drain_and_stop(struct tinyboot *tb, unsigned seconds)
 {
-	struct timespec start, now, nap = { 0, 20 * 1000 * 1000 };
-	MHD_socket listen_fd;
+	struct timespec start, now;
+	struct http_drain d;
+	unsigned extra = 0;
 
 	if (!tb->mhd)
 		return;
 	atomic_store(&tb->draining, true);
-	listen_fd = MHD_quiesce_daemon(tb->mhd);
+	/* MHD accepts no more; new connections get 503 + Retry-After until the socket closes last */
+	http_drain_open(&d, MHD_quiesce_daemon(tb->mhd), tb->current.rt->opts.retry_after);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (atomic_load(&tb->requests_in_flight) > 0) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -181,10 +184,12 @@ void http_drain_and_stop(struct tinyboot *tb, unsigned seconds)
 				  atomic_load(&tb->requests_in_flight), seconds);
 			break;
 		}
-		nanosleep(&nap, NULL);
+		http_drain_poll(&d, 20);
 	}
+	/* MHD aborts on a suspended connection: one being resumed right now gets its moment */
+	while (atomic_load(&tb->waiting) > 0 && extra++ < 50)
+		http_drain_poll(&d, 20);
 	MHD_stop_daemon(tb->mhd);
 	tb->mhd = NULL;
-	if (listen_fd != MHD_INVALID_SOCKET)
-		close(listen_fd);
+	http_drain_close(&d);
 }
