@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/conn.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/routes.h"
@@ -60,6 +61,7 @@ static void http_server_parse_path(struct request *r, const char *url)
 /* Answer once the request is complete. */
 static enum MHD_Result http_server_answer(struct request *r)
 {
+	http_conns_phase(r->tb->conns, r->conn, HTTP_CONN_REPLY);
 	if (r->bad_path)
 		return http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s", r->bad_path);
 	if (r->body_too_large)
@@ -91,6 +93,8 @@ static enum MHD_Result http_server_access(void *cls, struct MHD_Connection *conn
 		r->rt = runtime_get(&tb->current);
 		atomic_fetch_add(&tb->requests_in_flight, 1);
 		*con_cls = r;
+		/* the head is in: from now on body-timeout holds */
+		http_conns_phase(tb->conns, conn, HTTP_CONN_BODY);
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -121,8 +125,9 @@ static void http_server_completed(void *cls, struct MHD_Connection *conn, void *
 	struct tinyboot *tb = cls;
 	struct request *r = *con_cls;
 
-	(void)conn;
 	(void)toe;
+	/* a kept-alive connection waits for its next head: header-timeout holds again */
+	http_conns_phase(tb->conns, conn, HTTP_CONN_HEAD);
 	if (!r)
 		return;
 	runtime_put(r->rt);
@@ -136,12 +141,16 @@ int http_start(struct tinyboot *tb, int listen_fd)
 {
 	const struct options *o = &tb->current.rt->opts;
 	unsigned threads = o->threads;
+	int rc;
 
 	if (threads == 0) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 		threads = cpus > 0 ? (unsigned)cpus : 1;
 	}
+	rc = http_conns_new(tb, o->max_connections, listen_fd, &tb->conns);
+	if (rc)
+		return rc;
 	/* epoll worker pool + turbo: the fastest mode for many small keep-alive requests and
 	 * large sendfile bodies; ITC is needed to quiesce a pool. */
 	tb->mhd = MHD_start_daemon(
@@ -156,11 +165,15 @@ int http_start(struct tinyboot *tb, int listen_fd)
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_connections_per_ip,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)o->connection_memory,
 		MHD_OPTION_NOTIFY_COMPLETED, http_server_completed, tb,
+		MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, tb->conns,
 		MHD_OPTION_UNESCAPE_CALLBACK, http_server_unescape, NULL,
 		MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
 		MHD_OPTION_END);
-	if (!tb->mhd)
+	if (!tb->mhd) {
+		http_conns_free(tb->conns);
+		tb->conns = NULL;
 		return -EIO;
+	}
 	return 0;
 }
 
@@ -185,6 +198,8 @@ void http_drain_and_stop(struct tinyboot *tb, unsigned seconds)
 	}
 	MHD_stop_daemon(tb->mhd);
 	tb->mhd = NULL;
+	http_conns_free(tb->conns); /* after MHD_stop_daemon: it reports every close */
+	tb->conns = NULL;
 	if (listen_fd != MHD_INVALID_SOCKET)
 		close(listen_fd);
 }
