@@ -58,6 +58,24 @@ static void http_server_parse_path(struct request *r, const char *url)
 	http_routes_match(r);
 }
 
+/* A body announced over the route's limit is refused before it is read: answered now, MHD
+ * sends no 100 Continue, reads no body and closes the connection after the 413. Chunked bodies
+ * announce no length: they are counted as they arrive and refused once complete. */
+static bool http_server_body_announced_too_large(struct request *r)
+{
+	const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n;
+	char *end;
+
+	if (!cl)
+		return false;
+	errno = 0;
+	n = strtoull(cl, &end, 10);
+	/* MHD refused malformed lengths already; an overflow is over any limit */
+	return errno == ERANGE || (end != cl && n > r->body_max);
+}
+
 /* Answer once the request is complete. */
 static enum MHD_Result http_server_answer(struct request *r)
 {
@@ -93,6 +111,10 @@ static enum MHD_Result http_server_access(void *cls, struct MHD_Connection *conn
 		r->rt = runtime_get(&tb->current);
 		atomic_fetch_add(&tb->requests_in_flight, 1);
 		*con_cls = r;
+		if (http_server_body_announced_too_large(r)) {
+			r->body_too_large = true;
+			return http_server_answer(r);
+		}
 		/* the head is in: from now on body-timeout holds */
 		http_conns_phase(tb->conns, conn, HTTP_CONN_BODY);
 		return MHD_YES;
