@@ -19,6 +19,7 @@
 
 #define HTTP_CONNS_TICK_MS 1000 /* deadlines are checked at least this often */
 #define HTTP_CONNS_NAP_MS 100	/* and at most this often, so closes come in batches */
+#define HTTP_CONNS_PASS_MS 10	/* passes woken by a full table: at most this often */
 #define HTTP_CONNS_NONE UINT32_MAX
 
 /* One connection. MHD's socket context points here from NOTIFY_STARTED to NOTIFY_CLOSED, and
@@ -254,9 +255,22 @@ static void http_conns_log(struct http_conns *cs, uint64_t now, bool flush, unsi
 			  cs->capacity, copy[HTTP_REPORT_SHED].count, copy[HTTP_REPORT_SHED].first);
 }
 
+/* Each pass scans the whole table: under a flood of connections, wake-ups are merged. */
+static void http_conns_pace(uint64_t last_ms)
+{
+	uint64_t now = http_conns_now_ms();
+	struct timespec nap = { 0, 0 };
+
+	if (now - last_ms >= HTTP_CONNS_PASS_MS)
+		return;
+	nap.tv_nsec = (long)(HTTP_CONNS_PASS_MS - (now - last_ms)) * 1000000;
+	nanosleep(&nap, NULL);
+}
+
 static void *http_conns_reaper(void *arg)
 {
 	struct http_conns *cs = arg;
+	uint64_t last_ms = 0;
 
 	for (;;) {
 		struct pollfd p[2] = { { .fd = cs->wake_fd, .events = POLLIN },
@@ -264,11 +278,12 @@ static void *http_conns_reaper(void *arg)
 		struct runtime *rt = runtime_get(&cs->tb->current);
 		unsigned head_s = rt->opts.header_timeout, body_s = rt->opts.body_timeout;
 		bool draining = atomic_load(&cs->tb->draining), watch_listen = false;
-		uint64_t now = http_conns_now_ms(), next;
 		int timeout = HTTP_CONNS_TICK_MS;
-		uint64_t drained;
+		uint64_t now, next, drained;
 
 		runtime_put(rt);
+		http_conns_pace(last_ms);
+		now = last_ms = http_conns_now_ms();
 		pthread_mutex_lock(&cs->lock);
 		if (cs->stop) {
 			pthread_mutex_unlock(&cs->lock);
