@@ -25,7 +25,7 @@ struct tinyboot {
 	struct boots *boots;
 	struct pxe_service *pxe; /* dnsmasq, supervised (idle with pxe = off) */
 	struct MHD_Daemon *mhd;
-	struct http_conns *conns; /* open connections and their deadlines (http/conn.c) */
+	struct http_conns *conns; /* open connections and their deadlines (http/conns.c) */
 	atomic_uint requests_in_flight;
 	atomic_bool draining;
 	char listen_address[80];

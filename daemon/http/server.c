@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http/conn.h"
+#include "http/conns.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/routes.h"

@@ -1,7 +1,7 @@
-/* conn.h - every open connection, its phase and its deadline; a reaper closes late heads and
- * bodies and, when the table is nearly full, the oldest connections still sending a head. */
-#ifndef TINYBOOT_HTTP_CONN_H
-#define TINYBOOT_HTTP_CONN_H
+/* conns.h - every open connection, its phase and its deadline; a reaper closes late heads and
+ * bodies and, when the table is full and clients wait, the oldest connections still sending a head. */
+#ifndef TINYBOOT_HTTP_CONNS_H
+#define TINYBOOT_HTTP_CONNS_H
 
 #include <microhttpd.h>
 

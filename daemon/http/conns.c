@@ -1,5 +1,5 @@
-/* conn.c - the connection table: deadlines for request heads and bodies, shedding when full. */
-#include "http/conn.h"
+/* conns.c - the connection table: deadlines for request heads and bodies, shedding when full. */
+#include "http/conns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
