@@ -78,7 +78,8 @@ static void http_conns_wake(struct http_conns *cs)
 
 static void http_conns_note_address(struct http_conn *slot, struct MHD_Connection *c)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
 	slot->family = AF_UNSPEC;
