@@ -1,5 +1,5 @@
 /* conns.h - every open connection, its phase and its deadline; a reaper closes late heads and
- * bodies and, when the table is full and clients wait, the oldest connections still sending a head. */
+ * bodies and, when the table is full and clients wait, the oldest heads still coming in. */
 #ifndef TINYBOOT_HTTP_CONNS_H
 #define TINYBOOT_HTTP_CONNS_H
 
