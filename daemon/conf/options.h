@@ -19,6 +19,8 @@ struct options {
 	char *machines_file;
 	unsigned threads; /* 0: one per CPU */
 	unsigned connection_timeout;
+	unsigned header_timeout; /* whole request head, however busy the client keeps the line */
+	unsigned body_timeout;	 /* whole request body */
 	unsigned max_connections;
 	unsigned max_connections_per_ip;
 	unsigned connection_memory;
