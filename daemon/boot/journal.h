@@ -1,0 +1,31 @@
+/* journal.h - an append-only file of one record per line that survives crashes and full disks. */
+#ifndef TINYBOOT_JOURNAL_H
+#define TINYBOOT_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The longest record journal_append takes, and so the longest line a replay must read. */
+#define JOURNAL_RECORD_MAX (1024 * 1024)
+
+struct journal;
+
+/* Called once per complete line, in file order, without the newline. */
+typedef void (*journal_line_fn)(void *ctx, const char *line, size_t len);
+
+/* Open (create) path and hand every complete line to fn. A last line without its newline is a
+ * record torn by a crash or a full disk (never acknowledged): it is cut off the file, and the
+ * number of bytes cut is logged. Lines over JOURNAL_RECORD_MAX (never written by
+ * journal_append) are skipped and counted. 0 or -errno with err filled. */
+int journal_open(const char *path, journal_line_fn fn, void *ctx, struct journal **out, char *err,
+		 size_t errlen);
+void journal_close(struct journal *j);
+/* Append rec (len bytes, no newline in it) and its newline; durable: fdatasync before
+ * returning. On any failure the file is cut back to where it was, so a later record never
+ * follows a torn one; the error is logged once with its real errno and returned. */
+int journal_append(struct journal *j, const char *rec, size_t len, bool durable);
+/* Bytes of complete records in the file. */
+off_t journal_size(const struct journal *j);
+
+#endif
