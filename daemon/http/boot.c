@@ -362,8 +362,10 @@ enum MHD_Result http_boot_report(struct request *r)
 	return http_send_json(r, MHD_HTTP_CREATED, json_pack("{s:b, s:b}", "stored", 1, "ok", info.ok));
 }
 
-/* A page of GET /api/v1/machines: each machine may carry a report of up to ~72 KB of JSON. */
-#define HTTP_BOOT_MACHINES_DEFAULT 100
+/* A page of GET /api/v1/machines. A stored report is at most ~20 KB of JSON (a 16 KiB body cut
+ * to the known fields), so a page is at most ~20 MB; a lab rarely has more machines than a page
+ * (unlisted MACs are held to BOOTS_UNLISTED_MAX boots), and the CLI reads the first page. */
+#define HTTP_BOOT_MACHINES_DEFAULT 1000
 #define HTTP_BOOT_MACHINES_MAX 1000
 
 static int http_boot_name_cmp(const void *a, const void *b)

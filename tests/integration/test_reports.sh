@@ -41,8 +41,8 @@ cat > "$T/machines.conf" <<CONF
 52:54:00:00:01:03  name=lab3  variant=net
 CONF
 
-# Boots: A B C of lab1 lab2 lab3; SLOW timed out long ago; E F G for the restart tests; 150
-# machines m000..m149 for the pages; OLD has a report line over 64 KiB from an older daemon.
+# Boots: A B C of lab1 lab2 lab3; SLOW timed out long ago; E F for the restart tests; 1000
+# machines m0000..m0999 for the pages; OLD has a report line over 64 KiB from an older daemon.
 mkdir -p "$T/state"
 J=$T/state/boots.log
 TA=$(new_token) TB_=$(new_token) TC=$(new_token) TSLOW=$(new_token) TE=$(new_token) TF=$(new_token)
@@ -53,11 +53,15 @@ seed_boot "$J" "$TC" lab3
 seed_boot "$J" "$TSLOW" slow 5 1000
 seed_boot "$J" "$TE" lab-e
 seed_boot "$J" "$TF" lab-f
-for i in $(seq -w 0 149); do seed_boot "$J" "$(new_token)" "m$i"; done
+i=0
+while read -r t; do
+	seed_boot "$J" "$t" "$(printf 'm%04d' "$i")"
+	i=$((i + 1))
+done < <(head -c 16000 /dev/urandom | od -An -tx1 -v | tr -d ' \n' | fold -w 32; echo)
 seed_boot "$J" "$TOLD" old
 printf '{"at":%s,"ok":true,"report":{"id":"old","boot":"%s","kernel":"6.1.old","uptime":{},"payloads":[],"junk":"%s"},"token":"%s","type":"report"}\n' \
 	"$(date +%s)" "$TOLD" "$(head -c 80000 /dev/zero | tr '\0' j)" "$TOLD" >> "$J"
-MACHINES=$((150 + 7)) # m000..m149, lab1-3, slow, lab-e, lab-f, old
+MACHINES=$((1000 + 7)) # m0000..m0999, lab1-3, slow, lab-e, lab-f, old
 ACKED=() # tokens whose report was answered 201: each must be there after every restart
 
 reports_start() { tb_use --machines "$T/machines.conf"; }
@@ -117,29 +121,41 @@ test_03_unknown_fields_are_not_stored() {
 
 test_04_machines_come_in_pages() {
 	reports_start || return
-	# 150 machines with boots, plus lab1-3: the default page holds 100 and links the next
+	# 1007 machines with boots: the default page holds 1000 and links the next
 	req GET /api/v1/machines
 	expect_status 200
-	expect_eq "$(jq length "$T/body")" 100 "default page size"
+	expect_eq "$(jq length "$T/body")" 1000 "default page size"
 	local link next
 	link=$(header Link)
-	[[ $link == '</api/v1/machines?limit=100&after='*'>; rel="next"' ]] || fail "Link: '$link'"
+	[[ $link == '</api/v1/machines?limit=1000&after='*'>; rel="next"' ]] || fail "Link: '$link'"
 	next=$(sed 's/^<\([^>]*\)>.*/\1/' <<<"$link")
 	req GET "$next"
 	expect_status 200
-	expect_eq "$(jq length "$T/body")" $((MACHINES - 100)) "second page size"
+	expect_eq "$(jq length "$T/body")" $((MACHINES - 1000)) "second page size"
 	expect_no_header Link
 	req GET '/api/v1/machines?limit=2&after=lab1'
 	expect_eq "$(jq -c keys "$T/body")" '["lab2","lab3"]' "limit and after"
 	[[ $(header Link) == *'after=lab3>'* ]] || fail "Link after lab3: '$(header Link)'"
-	# a configured machine that never booted still shows, in its place
-	req GET /api/v1/machines?limit=1000
-	expect_eq "$(jq length "$T/body")" "$MACHINES" "every machine"
+	req GET '/api/v1/machines?after=m0999'
+	expect_eq "$(jq -c keys "$T/body")" '["old","slow"]' "the last page"
+	expect_no_header Link
 	local q
 	for q in limit=0 limit=1001 limit=x 'limit=-1' "after=$(printf 'a%.0s' $(seq 100))"; do
 		req GET "/api/v1/machines?$q"
 		[[ $STATUS == 400 ]] || fail "?$q: status $STATUS, want 400"
 	done
+}
+
+# A configured machine that never booted still shows, in its place among the others.
+test_04b_never_booted_machines_listed() {
+	reports_start || return
+	echo "52:54:00:00:01:09  name=lab9  variant=net" >> "$T/machines.conf"
+	kill -HUP "$TB_PID"
+	wait_until 10 eval '[[ $(curl -s "$TB_URL/api/v1/machines?after=lab3&limit=1" | jq -r "keys[0]") == lab9 ]]' ||
+		fail "lab9 not listed after lab3: $(curl -s "$TB_URL/api/v1/machines?after=lab3&limit=1" | jq -c 'keys')"
+	expect_eq "$(curl -s "$TB_URL/api/v1/machines?after=lab3&limit=1" | jq -r .lab9.result)" "never booted" "lab9 result"
+	sed -i '/lab9/d' "$T/machines.conf"
+	kill -HUP "$TB_PID"
 }
 
 test_05_a_late_report_is_taken() {
