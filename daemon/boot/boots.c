@@ -9,10 +9,10 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "boot/bootlog.h"
 #include "boot/bootset.h"
 #include "boot/journal.h"
 #include "boot/report.h"
-#include "lib/digest.h"
 #include "lib/log.h"
 #include "lib/names.h"
 
@@ -20,6 +20,8 @@ struct boots {
 	pthread_mutex_t lock;
 	struct journal *journal;
 	struct bootset *set;
+	size_t compact_bytes;
+	off_t compact_at; /* the journal is compacted once it is this large */
 };
 
 static double boots_now(void)
@@ -30,13 +32,18 @@ static double boots_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void boots_add_event(struct boot *bt, const char *state, double at)
+/* Rewrite the journal with what memory holds; the old file stays as an archive. */
+static void boots_compact(struct boots *b, const char *why)
 {
-	if (bt->nevents == BOOTSET_EVENTS_MAX)
-		return;
-	snprintf(bt->events[bt->nevents].state, sizeof(bt->events[0].state), "%s", state);
-	bt->events[bt->nevents].at = at;
-	bt->nevents++;
+	off_t before = journal_size(b->journal);
+	char archive[4200];
+	int rc = journal_rewrite(b->journal, bootlog_emit, b->set, archive, sizeof(archive));
+
+	/* failed or not: the next try waits until the journal has grown again */
+	b->compact_at = journal_size(b->journal) + (off_t)b->compact_bytes;
+	if (!rc)
+		log_info("boots.log: compacted %s: %lld bytes -> %lld (the old journal is %s)", why,
+			 (long long)before, (long long)journal_size(b->journal), archive);
 }
 
 /* One JSON object per line (line is consumed); reports are fsync'd before they are answered. */
@@ -56,108 +63,11 @@ static int boots_journal(struct boots *b, json_t *line, bool durable)
 	return rc;
 }
 
-/* Only the names the daemon writes; anything else (an older journal has none) is "unknown". */
-static const char *boots_firmware_name(const char *firmware)
+/* After memory took the record: compact a journal that grew too large. */
+static void boots_journal_done(struct boots *b)
 {
-	if (firmware && (strcmp(firmware, "bios") == 0 || strcmp(firmware, "uefi") == 0))
-		return firmware;
-	return "unknown";
-}
-
-static struct boot *boots_new_boot(const char *token, const struct boots_new *n, double created)
-{
-	struct boot *bt = calloc(1, sizeof(*bt));
-	char hex[DIGEST_HEX_LEN];
-
-	if (!bt)
-		return NULL;
-	if (digest_sha256_buf(token, strlen(token), hex)) {
-		free(bt);
-		return NULL;
-	}
-	snprintf(bt->token, sizeof(bt->token), "%s", token);
-	snprintf(bt->id, sizeof(bt->id), "%.16s", hex);
-	snprintf(bt->machine, sizeof(bt->machine), "%s", n->machine ? n->machine : "");
-	snprintf(bt->mac, sizeof(bt->mac), "%s", n->mac ? n->mac : "");
-	snprintf(bt->variant, sizeof(bt->variant), "%s", n->variant ? n->variant : "");
-	snprintf(bt->artifact, sizeof(bt->artifact), "%s", n->artifact ? n->artifact : "");
-	snprintf(bt->firmware, sizeof(bt->firmware), "%s", boots_firmware_name(n->firmware));
-	bt->timeout_s = n->timeout_s;
-	bt->unlisted = n->unlisted;
-	bt->created = created;
-	boots_add_event(bt, "boot created", created);
-	return bt;
-}
-
-static void boots_apply_fail(struct boot *bt, const char *reason, double at)
-{
-	bt->failed = true;
-	snprintf(bt->reason, sizeof(bt->reason), "%s", reason ? reason : "");
-	boots_add_event(bt, "boot failed", at);
-}
-
-/* text: the stored report, taken over (NULL: none kept in memory) */
-static void boots_apply_report(struct boots *b, struct boot *bt, bool ok, char *text, double at)
-{
-	bt->reported = true;
-	bt->ok = ok;
-	if (text)
-		bootset_hold_report(b->set, bt, text, strlen(text));
-	boots_add_event(bt, ok ? "report: payloads ok" : "report: payloads failed", at);
-}
-
-static void boots_replay_boot(struct boots *b, json_t *line, const char *token, double at)
-{
-	struct boots_new n = {
-		.machine = json_string_value(json_object_get(line, "machine")),
-		.mac = json_string_value(json_object_get(line, "mac")),
-		.variant = json_string_value(json_object_get(line, "variant")),
-		.artifact = json_string_value(json_object_get(line, "artifact")),
-		.firmware = json_string_value(json_object_get(line, "firmware")),
-		.timeout_s = (unsigned)json_integer_value(json_object_get(line, "timeout_s")),
-		.unlisted = json_is_true(json_object_get(line, "unlisted")),
-	};
-	struct boot *bt;
-
-	if (!names_hex_lower(token, 32))
-		return;
-	bt = boots_new_boot(token, &n, at);
-	if (bt)
-		bootset_add(b->set, bt);
-}
-
-static void boots_replay_line(void *ctx, const char *text, size_t len)
-{
-	struct boots *b = ctx;
-	json_t *line = json_loadb(text, len, 0, NULL);
-	const char *type = json_string_value(json_object_get(line, "type"));
-	const char *token = json_string_value(json_object_get(line, "token"));
-	double at = json_number_value(json_object_get(line, "at"));
-	struct boot *bt;
-
-	if (!type || !token)
-		goto out;
-	if (strcmp(type, "boot") == 0) {
-		boots_replay_boot(b, line, token, at);
-		goto out;
-	}
-	bt = bootset_by_token(b->set, token);
-	if (!bt)
-		goto out; /* a boot no longer held: its lines stay in the journal only */
-	if (strcmp(type, "event") == 0) {
-		boots_add_event(bt, json_string_value(json_object_get(line, "state")) ?: "?", at);
-	} else if (strcmp(type, "report") == 0) {
-		/* journals from before reports were cut down hold whatever the guest sent */
-		json_t *report = report_filter(json_object_get(line, "report"));
-		char *stored = report ? json_dumps(report, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-
-		json_decref(report);
-		boots_apply_report(b, bt, json_is_true(json_object_get(line, "ok")), stored, at);
-	} else if (strcmp(type, "fail") == 0) {
-		boots_apply_fail(bt, json_string_value(json_object_get(line, "reason")), at);
-	}
-out:
-	json_decref(line);
+	if (journal_size(b->journal) > b->compact_at)
+		boots_compact(b, "as it grew");
 }
 
 int boots_open_limits(const char *state_dir, const struct boots_limits *limits, struct boots **out,
@@ -167,6 +77,7 @@ int boots_open_limits(const char *state_dir, const struct boots_limits *limits, 
 		{ limits->boots, limits->report_bytes },
 		{ limits->unlisted_boots, limits->unlisted_report_bytes },
 	};
+	size_t boots[2], bytes[2];
 	char path[4096];
 	struct boots *b;
 	int rc;
@@ -180,16 +91,22 @@ int boots_open_limits(const char *state_dir, const struct boots_limits *limits, 
 	if (!b)
 		return -ENOMEM;
 	pthread_mutex_init(&b->lock, NULL);
+	b->compact_bytes = limits->compact_bytes;
 	b->set = bootset_new(budgets);
-	if (!b->set) {
-		boots_free(b);
-		return -ENOMEM;
-	}
-	rc = journal_open(path, boots_replay_line, b, &b->journal, err, errlen);
+	rc = b->set ? journal_open(path, bootlog_replay, b->set, &b->journal, err, errlen) : -ENOMEM;
+	if (!rc && (rc = bootlog_index(b->set)))
+		snprintf(err, errlen, "index the boots of %s: %s", path, strerror(-rc));
 	if (rc) {
 		boots_free(b);
 		return rc;
 	}
+	/* what a compacted journal would hold, roughly; past it by compact_bytes, compact now, so
+	 * the next start reads about what memory holds */
+	bootset_usage(b->set, 0, &boots[0], &bytes[0]);
+	bootset_usage(b->set, 1, &boots[1], &bytes[1]);
+	b->compact_at = (off_t)(bytes[0] + bytes[1] + 512 * (boots[0] + boots[1]) + b->compact_bytes);
+	if (journal_size(b->journal) > b->compact_at)
+		boots_compact(b, "at start-up");
 	*out = b;
 	return 0;
 }
@@ -198,6 +115,7 @@ int boots_open(const char *state_dir, struct boots **out, char *err, size_t errl
 {
 	static const struct boots_limits defaults = {
 		BOOTS_MAX, BOOTS_REPORT_BYTES, BOOTS_UNLISTED_MAX, BOOTS_UNLISTED_REPORT_BYTES,
+		BOOTS_COMPACT_BYTES,
 	};
 
 	return boots_open_limits(state_dir, &defaults, out, err, errlen);
@@ -213,21 +131,6 @@ void boots_free(struct boots *b)
 	free(b);
 }
 
-/* The journal line of a new boot, from what was stored (so replay sees the same values). */
-static json_t *boots_boot_line(const struct boot *bt)
-{
-	json_t *line = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:f}", "type", "boot", "token",
-				 bt->token, "machine", bt->machine, "mac", bt->mac, "variant", bt->variant,
-				 "artifact", bt->artifact, "firmware", bt->firmware, "timeout_s",
-				 (int)bt->timeout_s, "at", bt->created);
-
-	if (line && bt->unlisted && json_object_set_new(line, "unlisted", json_true())) {
-		json_decref(line);
-		return NULL;
-	}
-	return line;
-}
-
 int boots_create(struct boots *b, const struct boots_new *n, char token[BOOTS_TOKEN_LEN])
 {
 	unsigned char rnd[16];
@@ -241,15 +144,17 @@ int boots_create(struct boots *b, const struct boots_new *n, char token[BOOTS_TO
 		return -EIO;
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(token + 2 * i, 3, "%02x", rnd[i]);
-	bt = boots_new_boot(token, n, now);
+	bt = bootset_boot_new(token, n, now, true);
 	if (!bt)
 		return -ENOMEM;
 	pthread_mutex_lock(&b->lock);
-	rc = boots_journal(b, boots_boot_line(bt), false);
-	if (rc)
+	rc = boots_journal(b, bootlog_boot_line(bt), false);
+	if (rc) {
 		free(bt);
-	else
+	} else {
 		bootset_add(b->set, bt);
+		boots_journal_done(b);
+	}
 	pthread_mutex_unlock(&b->lock);
 	return rc;
 }
@@ -265,10 +170,11 @@ int boots_fail(struct boots *b, const char *token, const char *reason)
 	pthread_mutex_lock(&b->lock);
 	bt = bootset_by_token(b->set, token);
 	if (bt)
-		rc = boots_journal(b, json_pack("{s:s, s:s, s:s, s:f}", "type", "fail", "token", token,
-						"reason", cut, "at", now), false);
-	if (!rc)
-		boots_apply_fail(bt, cut, now);
+		rc = boots_journal(b, bootlog_fail_line(token, cut, now), false);
+	if (!rc) {
+		bootset_fail(bt, cut, now);
+		boots_journal_done(b);
+	}
 	pthread_mutex_unlock(&b->lock);
 	return rc;
 }
@@ -283,12 +189,11 @@ int boots_event(struct boots *b, const char *token, const char *state)
 	bt = bootset_by_token(b->set, token);
 	/* a full event list takes nothing more: a looping guest grows neither memory nor the file */
 	if (bt)
-		rc = bt->nevents == BOOTSET_EVENTS_MAX
-			     ? 0
-			     : boots_journal(b, json_pack("{s:s, s:s, s:s, s:f}", "type", "event", "token",
-							  token, "state", state, "at", now), false);
-	if (bt && !rc)
-		boots_add_event(bt, state, now);
+		rc = bt->nevents == BOOTSET_EVENTS_MAX ? 0 : boots_journal(b, bootlog_event_line(token, state, now), false);
+	if (bt && !rc && bt->nevents < BOOTSET_EVENTS_MAX) {
+		bootset_note(bt, state, now);
+		boots_journal_done(b);
+	}
 	pthread_mutex_unlock(&b->lock);
 	return rc;
 }
@@ -329,11 +234,11 @@ int boots_report(struct boots *b, const char *token, const char *machine, bool o
 	else if (bt->reported || bt->failed)
 		rc = -EALREADY;
 	else
-		rc = boots_journal(b, json_pack("{s:s, s:s, s:b, s:O, s:f}", "type", "report", "token",
-						bt->token, "ok", ok, "report", report, "at", now), true);
+		rc = boots_journal(b, bootlog_report_line(bt->token, ok, report, now), true);
 	if (!rc) {
-		boots_apply_report(b, bt, ok, stored, now);
+		bootset_reported(b->set, bt, ok, stored, now);
 		stored = NULL;
+		boots_journal_done(b);
 	}
 	pthread_mutex_unlock(&b->lock);
 	free(stored);
@@ -342,7 +247,7 @@ int boots_report(struct boots *b, const char *token, const char *machine, bool o
 
 static json_t *boots_one_json(const struct boot *bt, double now)
 {
-	json_t *events = json_array(), *report = NULL;
+	json_t *events = json_array(), *report = NULL, *held;
 	const char *result;
 
 	for (size_t i = 0; i < bt->nevents; i++) {
@@ -367,8 +272,12 @@ static json_t *boots_one_json(const struct boot *bt, double now)
 	if (!bt->reported && strcmp(result, "timed out") == 0)
 		json_array_append_new(events, json_pack("{s:s, s:f}", "state", "timed out", "after_s",
 							(double)bt->timeout_s));
-	if (bt->report)
-		report = json_loadb(bt->report, bt->report_len, 0, NULL);
+	if (bt->report) {
+		/* a replay keeps report text as the journal had it: show the known fields only */
+		held = json_loadb(bt->report, bt->report_len, 0, NULL);
+		report = report_filter(held);
+		json_decref(held);
+	}
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:f, s:o, s:o?}", "boot", bt->id,
 			 "machine", bt->machine, "mac", bt->mac, "variant", bt->variant, "artifact",
 			 bt->artifact, "firmware", bt->firmware, "result", result, "reason",

@@ -14,16 +14,21 @@
 #define BOOTS_REPORT_BYTES (64 * 1024 * 1024) /* their stored reports (compact JSON) */
 #define BOOTS_UNLISTED_MAX 1024              /* boots of unlisted MACs on the default entry */
 #define BOOTS_UNLISTED_REPORT_BYTES (16 * 1024 * 1024)
+/* The journal is rewritten with what memory holds once it has grown by this much past that
+ * (at start-up, or as it grows); the file it replaces stays as STATE/boots.log.<UTC time>. */
+#define BOOTS_COMPACT_BYTES (64 * 1024 * 1024)
 
 struct boots;
 
 struct boots_limits {
 	size_t boots, report_bytes;                   /* listed machines */
 	size_t unlisted_boots, unlisted_report_bytes; /* machines on the default entry */
+	size_t compact_bytes;
 };
 
 /* Open STATE/boots.log and replay it, so boots and reports survive restarts; a torn last
- * record is cut. boots_open uses the BOOTS_* limits above. */
+ * record is cut, and a journal far larger than what memory holds is compacted. boots_open uses
+ * the BOOTS_* limits above. */
 int boots_open(const char *state_dir, struct boots **out, char *err, size_t errlen);
 int boots_open_limits(const char *state_dir, const struct boots_limits *limits, struct boots **out,
 		      char *err, size_t errlen);

@@ -3,8 +3,11 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lib/digest.h"
 
 #define BOOTSET_BUCKETS_MAX (1u << 20)
 
@@ -23,8 +26,66 @@ struct bootset_class {
 struct bootset {
 	struct bootset_class class[2];
 	size_t nbuckets; /* a power of two */
+	unsigned long long seq;
 	struct boot **by_token, **by_id, **by_machine;
 };
+
+/* Only the names the daemon writes; anything else (an older journal has none) is "unknown". */
+static const char *bootset_firmware_name(const char *firmware)
+{
+	if (firmware && (strcmp(firmware, "bios") == 0 || strcmp(firmware, "uefi") == 0))
+		return firmware;
+	return "unknown";
+}
+
+int bootset_boot_id(struct boot *bt)
+{
+	char hex[DIGEST_HEX_LEN];
+	int rc = digest_sha256_buf(bt->token, strlen(bt->token), hex);
+
+	if (!rc)
+		snprintf(bt->id, sizeof(bt->id), "%.16s", hex);
+	return rc;
+}
+
+struct boot *bootset_boot_new(const char *token, const struct boots_new *n, double created, bool with_id)
+{
+	struct boot *bt = calloc(1, sizeof(*bt));
+
+	if (!bt)
+		return NULL;
+	snprintf(bt->token, sizeof(bt->token), "%s", token);
+	if (with_id && bootset_boot_id(bt)) {
+		free(bt);
+		return NULL;
+	}
+	snprintf(bt->machine, sizeof(bt->machine), "%s", n->machine ? n->machine : "");
+	snprintf(bt->mac, sizeof(bt->mac), "%s", n->mac ? n->mac : "");
+	snprintf(bt->variant, sizeof(bt->variant), "%s", n->variant ? n->variant : "");
+	snprintf(bt->artifact, sizeof(bt->artifact), "%s", n->artifact ? n->artifact : "");
+	snprintf(bt->firmware, sizeof(bt->firmware), "%s", bootset_firmware_name(n->firmware));
+	bt->timeout_s = n->timeout_s;
+	bt->unlisted = n->unlisted;
+	bt->created = created;
+	bootset_note(bt, "boot created", created);
+	return bt;
+}
+
+void bootset_note(struct boot *bt, const char *state, double at)
+{
+	if (bt->nevents == BOOTSET_EVENTS_MAX)
+		return;
+	snprintf(bt->events[bt->nevents].state, sizeof(bt->events[0].state), "%s", state);
+	bt->events[bt->nevents].at = at;
+	bt->nevents++;
+}
+
+void bootset_fail(struct boot *bt, const char *reason, double at)
+{
+	bt->failed = true;
+	snprintf(bt->reason, sizeof(bt->reason), "%s", reason ? reason : "");
+	bootset_note(bt, "boot failed", at);
+}
 
 static size_t bootset_hash(const struct bootset *s, const char *key)
 {
@@ -216,7 +277,8 @@ static void bootset_remove(struct bootset *s, struct boot *bt)
 	bootset_drop_report(c, bt);
 	bootset_list_remove(bt->superseded ? &c->old : &c->live, bt);
 	bootset_hash_remove(s, bt, BOOTSET_TOKEN);
-	bootset_hash_remove(s, bt, BOOTSET_ID);
+	if (bt->id[0])
+		bootset_hash_remove(s, bt, BOOTSET_ID);
 	if (!bt->superseded)
 		bootset_hash_remove(s, bt, BOOTSET_MACHINE);
 	c->boots--;
@@ -236,12 +298,14 @@ void bootset_add(struct bootset *s, struct boot *bt)
 		prev->superseded = true;
 		bootset_list_append(&pc->old, prev);
 	}
+	bt->seq = ++s->seq;
 	bt->superseded = false;
 	bt->report = NULL;
 	bt->report_len = 0;
 	bootset_list_append(&c->live, bt);
 	bootset_hash_add(s, bt, BOOTSET_TOKEN);
-	bootset_hash_add(s, bt, BOOTSET_ID);
+	if (bt->id[0])
+		bootset_hash_add(s, bt, BOOTSET_ID);
 	bootset_hash_add(s, bt, BOOTSET_MACHINE);
 	c->boots++;
 	/* superseded boots go first: each machine keeps its last boot as long as it can */
@@ -262,11 +326,58 @@ void bootset_hold_report(struct bootset *s, struct boot *bt, char *text, size_t 
 		bootset_drop_report(c, c->reports.head);
 }
 
+void bootset_index_id(struct bootset *s, struct boot *bt)
+{
+	bootset_hash_add(s, bt, BOOTSET_ID);
+}
+
+static int bootset_by_seq(const void *a, const void *b)
+{
+	const struct boot *const *x = a, *const *y = b;
+
+	return (*x)->seq < (*y)->seq ? -1 : (*x)->seq > (*y)->seq;
+}
+
+int bootset_held(const struct bootset *s, struct boot ***out, size_t *n)
+{
+	size_t count = s->class[0].boots + s->class[1].boots, i = 0;
+	struct boot **v;
+
+	*out = NULL;
+	*n = 0;
+	if (!count)
+		return 0;
+	v = malloc(count * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (int c = 0; c < 2; c++) {
+		const struct bootset_list *lists[] = { &s->class[c].old, &s->class[c].live };
+
+		for (size_t l = 0; l < 2; l++)
+			for (struct boot *bt = lists[l]->head; bt && i < count; bt = bt->next)
+				v[i++] = bt;
+	}
+	qsort(v, i, sizeof(*v), bootset_by_seq);
+	*out = v;
+	*n = i;
+	return 0;
+}
+
 static int bootset_by_machine_name(const void *a, const void *b)
 {
 	const struct boot *const *x = a, *const *y = b;
 
 	return strcmp((*x)->machine, (*y)->machine);
+}
+
+void bootset_reported(struct bootset *s, struct boot *bt, bool ok, char *text, double at)
+{
+	bt->reported = true;
+	bt->ok = ok;
+	bt->reported_at = at;
+	if (text)
+		bootset_hold_report(s, bt, text, strlen(text));
+	bootset_note(bt, ok ? "report: payloads ok" : "report: payloads failed", at);
 }
 
 int bootset_machines(const struct bootset *s, const struct boot ***out, size_t *n)

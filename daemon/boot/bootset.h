@@ -23,7 +23,7 @@ struct boot {
 	char artifact[65];
 	char firmware[8]; /* "bios", "uefi" or "unknown" */
 	char reason[BOOTS_REASON_MAX + 1]; /* set when the daemon failed the boot */
-	double created;
+	double created, reported_at;
 	unsigned timeout_s;
 	struct boot_event events[BOOTSET_EVENTS_MAX];
 	size_t nevents;
@@ -32,6 +32,7 @@ struct boot {
 	char *report;  /* the stored report, compact JSON; NULL before it came or once dropped */
 	size_t report_len;
 	/* bootset.c's own */
+	unsigned long long seq; /* the order boots were added in */
 	bool superseded; /* a later boot of the same machine is held */
 	struct boot *prev, *next;   /* its class's list of last boots, or of superseded ones */
 	struct boot *rprev, *rnext; /* its class's list of boots holding report text, oldest first */
@@ -47,6 +48,18 @@ struct bootset_budget {
 };
 
 struct bootset;
+struct boots_new;
+
+/* A new boot (not held yet) with its "boot created" event. with_id: compute its public id now
+ * (a replay leaves it for the boots it keeps). NULL when out of memory. */
+struct boot *bootset_boot_new(const char *token, const struct boots_new *n, double created, bool with_id);
+/* Set bt->id from its token: 0 or -errno. */
+int bootset_boot_id(struct boot *bt);
+/* What happened to a boot: an event (kept while there is room), the daemon failing it (reason
+ * cut at BOOTS_REASON_MAX), its report (text taken over: NULL when not held in memory). */
+void bootset_note(struct boot *bt, const char *state, double at);
+void bootset_fail(struct boot *bt, const char *reason, double at);
+void bootset_reported(struct bootset *s, struct boot *bt, bool ok, char *text, double at);
 
 /* budgets[0]: listed machines, budgets[1]: unlisted ones; each at least one boot. */
 struct bootset *bootset_new(const struct bootset_budget budgets[2]);
@@ -59,6 +72,11 @@ struct boot *bootset_last_of(const struct bootset *s, const char *machine);
 /* Give bt its report text (taken over; it replaces any); older report text of the class is
  * dropped past the budget, never bt's own. */
 void bootset_hold_report(struct bootset *s, struct boot *bt, char *text, size_t len);
+/* Index bt (held) by its id, once bt->id is set (a replay sets ids after it, for the boots it
+ * kept: bootset_add indexes only a boot whose id is set). */
+void bootset_index_id(struct bootset *s, struct boot *bt);
+/* Every boot held, in the order they were added; *out is malloc'd (NULL when none). */
+int bootset_held(const struct bootset *s, struct boot ***out, size_t *n);
 /* Every machine's last boot, sorted by machine name; *out is malloc'd (NULL when none). */
 int bootset_machines(const struct bootset *s, const struct boot ***out, size_t *n);
 /* What class (0 listed, 1 unlisted) holds now. */

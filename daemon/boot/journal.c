@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/fsutil.h"
@@ -21,6 +22,11 @@ struct journal {
 	char *buf;      /* the record and its newline, as written */
 	size_t bufcap;
 	char path[];
+};
+
+struct journal_writer {
+	FILE *f;
+	off_t size;
 };
 
 /* Hand each complete line of the file to fn; *good_end is the offset after the last newline. */
@@ -85,9 +91,13 @@ int journal_open(const char *path, journal_line_fn fn, void *ctx, struct journal
 	struct journal *j;
 	struct stat st;
 	off_t good_end = 0;
+	char stale[4200];
 	int rc;
 
 	*out = NULL;
+	/* a compaction that a crash interrupted before its rename: never read */
+	if (snprintf(stale, sizeof(stale), "%s.compact", path) < (int)sizeof(stale))
+		unlink(stale);
 	j = calloc(1, sizeof(*j) + plen + 1);
 	if (!j)
 		return -ENOMEM;
@@ -186,4 +196,88 @@ int journal_append(struct journal *j, const char *rec, size_t len, bool durable)
 	}
 	j->size += (off_t)(len + 1);
 	return 0;
+}
+
+int journal_put(struct journal_writer *w, const char *rec, size_t len)
+{
+	if (len > JOURNAL_RECORD_MAX || memchr(rec, '\n', len))
+		return -EINVAL;
+	if (fwrite(rec, 1, len, w->f) != len || putc('\n', w->f) == EOF)
+		return errno ? -errno : -EIO;
+	w->size += (off_t)(len + 1);
+	return 0;
+}
+
+/* PATH.YYYYMMDDTHHMMSSZ (or -2, -3... when taken) as a second name of the current file. */
+static int journal_archive(const struct journal *j, char *archive, size_t len)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (int n = 1; n < 100; n++) {
+		int w = n == 1 ? snprintf(archive, len, "%s.%s", j->path, stamp)
+			       : snprintf(archive, len, "%s.%s-%d", j->path, stamp, n);
+
+		if (w < 0 || (size_t)w >= len)
+			return -ENAMETOOLONG;
+		if (link(j->path, archive) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+int journal_rewrite(struct journal *j, journal_emit_fn emit, void *ctx, char *archive,
+		    size_t archivelen)
+{
+	struct journal_writer w = { 0 };
+	char tmp[4200];
+	int fd, rc;
+
+	archive[0] = '\0';
+	if (snprintf(tmp, sizeof(tmp), "%s.compact", j->path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* the new file's descriptor is the journal's from the rename on */
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		rc = -errno;
+		log_warnx("%s: compact: open %s: %s", j->path, tmp, strerror(-rc));
+		return rc;
+	}
+	w.f = fdopen(dup(fd), "w");
+	if (!w.f) {
+		rc = -errno;
+		goto fail;
+	}
+	errno = 0;
+	rc = emit(ctx, &w);
+	if (fclose(w.f) != 0 && !rc)
+		rc = errno ? -errno : -EIO;
+	if (!rc && fsync(fd) < 0)
+		rc = -errno;
+	if (!rc)
+		rc = journal_archive(j, archive, archivelen);
+	if (rc)
+		goto fail;
+	if (rename(tmp, j->path) < 0) {
+		rc = -errno;
+		unlink(archive);
+		archive[0] = '\0';
+		goto fail;
+	}
+	fsutil_fsync_parent(j->path);
+	close(j->fd);
+	j->fd = fd;
+	j->size = w.size;
+	j->torn = false;
+	return 0;
+fail:
+	log_warnx("%s: compact: %s", j->path, strerror(-rc));
+	close(fd);
+	unlink(tmp);
+	return rc;
 }

@@ -28,4 +28,16 @@ int journal_append(struct journal *j, const char *rec, size_t len, bool durable)
 /* Bytes of complete records in the file. */
 off_t journal_size(const struct journal *j);
 
+/* The new file of a journal_rewrite, being written. */
+struct journal_writer;
+/* Writes the records of the new file through journal_put; 0 or -errno. */
+typedef int (*journal_emit_fn)(void *ctx, struct journal_writer *w);
+int journal_put(struct journal_writer *w, const char *rec, size_t len);
+/* Replace the file by the records emit writes, crash-safely: the new file is written beside it
+ * (PATH.compact) and fsync'd; the old one is kept as PATH.YYYYMMDDTHHMMSSZ (archive names it; a
+ * file the daemon never reads again); the new one takes PATH in one rename. At every step a crash
+ * leaves PATH whole (old or new). On failure nothing changed; 0 or -errno, logged. */
+int journal_rewrite(struct journal *j, journal_emit_fn emit, void *ctx, char *archive,
+		    size_t archivelen);
+
 #endif

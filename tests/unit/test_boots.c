@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "boot/boots.h"
 #include "lib/digest.h"
@@ -603,7 +604,7 @@ static void test_unlisted_flood_keeps_listed_boots(void **state)
  * result and events stay; the journal keeps every report), per class. */
 static void test_report_bytes_are_capped(void **state)
 {
-	struct boots_limits l = { 100, 0, 10, 1 << 20 };
+	struct boots_limits l = { 100, 0, 10, 1 << 20, 1 << 30 };
 	char tokens[5][BOOTS_TOKEN_LEN], name[16], *stored;
 	struct boots *b;
 	size_t len, boots, bytes;
@@ -697,6 +698,132 @@ static void test_full_journal_changes_nothing(void **state)
 	boots_free(b);
 }
 
+/* How many of the tokens have a report line in the journal or one of its archives. */
+static size_t reports_on_disk(char tokens[][BOOTS_TOKEN_LEN], size_t n, int *archives)
+{
+	char *all = strdup(""), *path, *text, *needle;
+	size_t found = 0, len = 0;
+	struct dirent *e;
+	DIR *d = opendir(testlib_dir);
+
+	assert_non_null(d);
+	*archives = 0;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "boots.log", 9) != 0)
+			continue;
+		if (e->d_name[9] == '.')
+			(*archives)++;
+		path = testlib_path(e->d_name);
+		text = testlib_read_file(path, NULL);
+		all = realloc(all, len + strlen(text) + 1);
+		memcpy(all + len, text, strlen(text) + 1);
+		len += strlen(text);
+		free(text);
+		free(path);
+	}
+	closedir(d);
+	for (size_t i = 0; i < n; i++) {
+		needle = testlib_asprintf("\"token\":\"%s\",\"type\":\"report\"", tokens[i]);
+		found += strstr(all, needle) != NULL;
+		free(needle);
+	}
+	free(all);
+	return found;
+}
+
+/* A journal that grew far past what memory holds is rewritten with what memory holds (the old
+ * one kept as an archive): the next start reads little and shows exactly what was shown; every
+ * acknowledged report stays on disk. */
+static void test_compaction(void **state)
+{
+	struct boots_limits l = { 20, 1 << 20, 5, 1 << 20, 8192 };
+	char tokens[200][BOOTS_TOKEN_LEN], name[40], failed[BOOTS_TOKEN_LEN], unlisted[BOOTS_TOKEN_LEN];
+	json_t *before[200] = { 0 }, *rep, *j;
+	struct boots *b = open_limits(&l);
+	size_t boots, bytes;
+	int archives;
+
+	(void)state;
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "lab%03d", i % 50);
+		create_ok(b, name, tokens[i]);
+		assert_int_equal(boots_event(b, tokens[i], "kernel sent"), 0);
+		rep = report_new(tokens[i], name, i % 3 != 0);
+		assert_int_equal(boots_report(b, tokens[i], name, i % 3 != 0, rep), 0);
+		json_decref(rep);
+	}
+	create_ok(b, "lab-failed", failed);
+	assert_int_equal(boots_fail(b, failed, "no EFI kernel"), 0);
+	assert_int_equal(boots_create(b, &(struct boots_new){ .machine = "mac-525400000001", .unlisted = true },
+				      unlisted), 0);
+	/* compacted as it grew: about what memory holds, not 200 reports */
+	assert_true(journal_bytes() < 8192 + 20 * 1024);
+	for (int i = 0; i < 200; i++)
+		before[i] = boots_boot_json(b, tokens[i]);
+	j = boots_boot_json(b, failed);
+	boots_free(b);
+	assert_int_equal(reports_on_disk(tokens, 200, &archives), 200);
+	assert_true(archives >= 1);
+
+	b = open_limits(&l);
+	for (int i = 0; i < 200; i++) {
+		json_t *now = boots_boot_json(b, tokens[i]);
+
+		if (!before[i])
+			assert_null(now);
+		else if (!json_equal(now, before[i]))
+			fail_msg("boot %d differs after the compacted replay", i);
+		json_decref(now);
+		json_decref(before[i]);
+	}
+	rep = boots_boot_json(b, failed);
+	assert_true(json_equal(rep, j));
+	assert_string_equal(boot_field(rep, "reason"), "no EFI kernel");
+	json_decref(rep);
+	json_decref(j);
+	boots_usage(b, true, &boots, &bytes);
+	assert_int_equal(boots, 1);
+	assert_true(known(b, unlisted));
+	boots_free(b);
+}
+
+/* A long journal from before (far past what memory holds) is compacted at start-up. */
+static void test_compaction_at_start(void **state)
+{
+	struct boots_limits l = { 10, 1 << 20, 5, 1 << 20, 4096 };
+	char *path = testlib_path("boots.log"), tokens[300][BOOTS_TOKEN_LEN];
+	struct boots *b;
+	FILE *f;
+	int archives;
+	json_t *j;
+
+	(void)state;
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 300; i++) {
+		snprintf(tokens[i], BOOTS_TOKEN_LEN, "%032x", i + 1);
+		fprintf(f, "{\"at\":%d,\"machine\":\"m%d\",\"timeout_s\":0,\"token\":\"%s\",\"type\":\"boot\"}\n",
+			1000 + i, i, tokens[i]);
+		fprintf(f, "{\"at\":%d.5,\"ok\":true,\"report\":{\"id\":\"m%d\",\"kernel\":\"6.1\",\"junk\":[1,2,3],"
+			"\"payloads\":[],\"uptime\":{}},\"token\":\"%s\",\"type\":\"report\"}\n", 1000 + i, i, tokens[i]);
+	}
+	fclose(f);
+	b = open_limits(&l);
+	assert_true(journal_bytes() < 4096);
+	assert_false(known(b, tokens[289]));
+	j = boots_boot_json(b, tokens[299]);
+	assert_string_equal(result_of(j), "ok");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "report"), "kernel")), "6.1");
+	assert_null(json_object_get(json_object_get(j, "report"), "junk"));
+	json_decref(j);
+	boots_free(b);
+	assert_int_equal(reports_on_disk(tokens, 300, &archives), 300);
+	assert_int_equal(archives, 1);
+	/* the compacted journal holds the reports without the fields no longer kept */
+	assert_int_equal(testlib_file_count(path, "junk"), 0);
+	free(path);
+}
+
 static void test_open_fails_without_directory(void **state)
 {
 	char *missing = testlib_path("no/such/dir"), err[512] = "";
@@ -726,6 +853,8 @@ int main(void)
 		T(test_unlisted_flood_keeps_listed_boots),
 		T(test_report_bytes_are_capped),
 		T(test_full_journal_changes_nothing),
+		T(test_compaction),
+		T(test_compaction_at_start),
 		T(test_open_fails_without_directory),
 	};
 
