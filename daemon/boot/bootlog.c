@@ -88,7 +88,7 @@ static bool bootlog_replay_report_fast(struct bootset *s, const char *text, size
 		return false;
 	p = text + hl;
 	n = 0;
-	while (n < sizeof(num) - 1 && p + n < text + len && strchr("0123456789.eE+-", p[n]) && p[n])
+	while (n < sizeof(num) - 1 && p + n < text + len && p[n] && strchr("0123456789.eE+-", p[n]))
 		n++;
 	memcpy(num, p, n);
 	num[n] = '\0';

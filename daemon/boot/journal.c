@@ -1,4 +1,4 @@
-/* journal.c - an append-only file of one record per line: replay, torn-tail cut, safe append. */
+/* journal.c - an append-only file of one record per line: replay, torn-tail cut, safe append, rewrite. */
 #include "boot/journal.h"
 
 #include <errno.h>

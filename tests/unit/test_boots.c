@@ -1,7 +1,7 @@
 /* test_boots.c - boot records: create, download notes, reports (once, by token, of the right
  * machine), boots the daemon failed, the journal replayed after a reopen (torn tails cut, long
- * lines, timeouts), what memory holds (boots and report bytes, listed and unlisted machines), and
- * a journal that cannot be written changing nothing. */
+ * lines, timeouts), what memory holds (boots and report bytes, listed and unlisted machines), a
+ * journal that cannot be written changing nothing, and compaction. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
