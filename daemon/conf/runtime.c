@@ -157,7 +157,7 @@ static int runtime_load(struct options *opts, bool create, struct runtime **out,
 	rc = runtime_open_dir(rt->opts.state_dir, create, err, errlen);
 	if (rc >= 0)
 		rt->state_fd = rc;
-	else if (rc == -ENOENT && !create)
+	else if ((rc == -ENOENT || rc == -ENOTDIR) && !create)
 		rc = runtime_creatable(rt->opts.state_dir, err, errlen); /* -n: made at start */
 	if (rc < 0)
 		goto fail;
