@@ -89,7 +89,7 @@ static int tinybootd_check(struct options *opts)
 		options_free(opts);
 		return EXIT_CONFIG;
 	}
-	rc = runtime_open(opts, &rt, err, sizeof(err));
+	rc = runtime_check(opts, &rt, err, sizeof(err)); /* -n changes nothing on disk */
 	if (rc) {
 		fprintf(stderr, "tinybootd: %s\n", err);
 		return rc == -EINVAL ? EXIT_CONFIG : EXIT_DIRS;

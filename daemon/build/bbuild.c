@@ -60,10 +60,11 @@ static int bbuild_file_line(struct etag_cache *digests, const char *path, char *
 	struct stat st;
 	int fd, rc, n;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* on every image request: a FIFO in its place is refused, not waited on */
+	fd = fsutil_open_regular(AT_FDCWD, path, 0, &st);
 	if (fd < 0)
-		return -errno;
-	rc = fstat(fd, &st) ? -errno : etag_cache_get(digests, fd, &st, quoted);
+		return fd;
+	rc = etag_cache_get(digests, fd, &st, quoted);
 	close(fd);
 	if (rc)
 		return rc;

@@ -2,9 +2,11 @@
 #include "http/boot.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "boot/boots.h"
 #include "boot/ipxe.h"
@@ -14,30 +16,66 @@
 #include "conf/recipe.h"
 #include "conf/variant.h"
 #include "http/reply.h"
+#include "lib/listen.h"
 #include "lib/log.h"
 #include "lib/names.h"
 #include "http/status.h"
 
 #define HTTP_BOOT_SCRIPT_MAX 8192
 #define HTTP_BOOT_CMDLINE_MAX 2048
+/* what a script and a command line are first built with, to check them before a boot exists */
+#define HTTP_BOOT_TOKEN_STANDIN "00000000000000000000000000000000"
 
-/* The base URL guests use: the Host header iPXE sent, when it is a plain host[:port]. */
+/* The address this connection came in on, as HOST:PORT ("[v6]:PORT"): a wildcard listener's
+ * own address says nothing a guest could use. An IPv4 client of an IPv6 socket gets IPv4. */
+static int http_boot_local_address(struct request *r, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -ENOTCONN;
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 six = *(struct sockaddr_in6 *)&ss;
+
+		if (IN6_IS_ADDR_V4MAPPED(&six.sin6_addr)) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+			memset(&ss, 0, sizeof(ss));
+			sin->sin_family = AF_INET;
+			sin->sin_port = six.sin6_port;
+			memcpy(&sin->sin_addr, &six.sin6_addr.s6_addr[12], 4);
+		}
+	} else if (ss.ss_family != AF_INET) {
+		return -EAFNOSUPPORT;
+	}
+	return listen_format(&ss, out, len);
+}
+
+/* The base URL guests use: the Host header iPXE sent, when it is a plain HOST[:PORT] (an IPv6
+ * address in brackets); without one (HTTP/1.0), or with one that is not, the address the
+ * request came in on. Nothing unchecked reaches a script. */
 static int http_boot_server_url(struct request *r, char *out, size_t len)
 {
 	const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	char local[IPXE_HOST_MAX + 1];
+	int rc;
 
-	if (!host || !*host || strlen(host) > 255 ||
-	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:-[]") != strlen(host))
-		host = r->tb->listen_address;
+	if (!host || !ipxe_host_valid(host)) {
+		rc = http_boot_local_address(r, local, sizeof(local));
+		if (rc)
+			return rc;
+		host = local;
+	}
 	return snprintf(out, len, "http://%s", host) < (int)len ? 0 : -ENAMETOOLONG;
 }
 
+/* A server a client names in POST /api/v1/boots: http://HOST[:PORT], as a Host header may be. */
 static bool http_boot_server_valid(const char *url)
 {
-	size_t n = strlen(url);
-
-	return n > 7 && n < 256 && strncmp(url, "http://", 7) == 0 &&
-	       strspn(url + 7, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:-[]") == n - 7;
+	return strncmp(url, "http://", 7) == 0 && ipxe_host_valid(url + 7);
 }
 
 /* Machines that fall to the default entry are still told apart: by their MAC. */
@@ -66,8 +104,9 @@ static int http_boot_cmdline(const struct variant *v, const struct machine *m, c
 			     m->gw, m->args[0] ? " " : "", m->args, poweroff ? " tinyboot.poweroff=1" : "");
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
-	/* every piece was checked on its own; check the whole once more before it goes anywhere */
-	return recipe_cmdline_valid(out) ? 0 : -EINVAL;
+	/* every piece was checked on its own; check the whole once more before it goes anywhere
+	 * (the server may be an IPv6 address in brackets, which only that word may hold) */
+	return ipxe_cmdline_valid(out) ? 0 : -EINVAL;
 }
 
 static enum MHD_Result http_boot_script_text(struct request *r, const char *script)
@@ -151,12 +190,36 @@ static enum MHD_Result http_boot_refuse(struct request *r, const struct machine 
 	return http_boot_script_text(r, script);
 }
 
+/* The machine's script for boot token: built, content-addressed URLs; still building, the stable
+ * name, which answers 503 + Retry-After until it is built (iPXE waits on that by itself). */
+static int http_boot_script_for(const struct variant *v, const struct machine *m,
+				const struct build_info *info, const char *name, const char *server,
+				const char *token, char *script, size_t len)
+{
+	char kernel[400], initrd[400], cmdline[HTTP_BOOT_CMDLINE_MAX];
+	int rc;
+
+	if (info->state == BUILD_DONE) {
+		snprintf(kernel, sizeof(kernel), "/artifacts/%s/bzImage?boot=%s", info->artifact, token);
+		snprintf(initrd, sizeof(initrd), "/artifacts/%s/initrd?boot=%s", info->artifact, token);
+	} else {
+		snprintf(kernel, sizeof(kernel), "/images/%s/bzImage?boot=%s", v->name, token);
+		snprintf(initrd, sizeof(initrd), "/images/%s/initrd?boot=%s", v->name, token);
+	}
+	rc = http_boot_cmdline(v, m, name, server, token, false, cmdline, sizeof(cmdline));
+	if (rc)
+		return rc;
+	struct ipxe_boot b = { .server_url = server, .kernel_url = kernel, .initrd_url = initrd,
+			       .cmdline = cmdline, .machine = name };
+	return ipxe_machine_script(&b, script, len);
+}
+
 enum MHD_Result http_boot_machine_script(struct request *r)
 {
 	const char *mac_in = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "mac");
 	const char *uuid_in = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "uuid");
-	char mac[18], err[2048], server[300], script[HTTP_BOOT_SCRIPT_MAX], cmdline[HTTP_BOOT_CMDLINE_MAX];
-	char token[BOOTS_TOKEN_LEN], kernel[400], initrd[400], name[40], chosen[VARIANT_NAME_MAX + 1];
+	char mac[18], err[2048], server[300], script[HTTP_BOOT_SCRIPT_MAX];
+	char token[BOOTS_TOKEN_LEN], name[40], chosen[VARIANT_NAME_MAX + 1];
 	enum ipxe_firmware firmware;
 	const char *buildarch;
 	struct variant *v = NULL;
@@ -201,27 +264,29 @@ enum MHD_Result http_boot_machine_script(struct request *r)
 			       .artifact = info.state == BUILD_DONE ? info.artifact : "",
 			       .firmware = ipxe_firmware_name(firmware), .timeout_s = r->rt->opts.report_timeout,
 			       .unlisted = m->is_default };
-	rc = boots_create(r->tb->boots, &n, token);
-	/* built: content-addressed URLs; still building: the stable name answers 503 + Retry-After,
-	 * which iPXE waits on by itself */
-	if (info.state == BUILD_DONE) {
-		snprintf(kernel, sizeof(kernel), "/artifacts/%s/bzImage?boot=%s", info.artifact, token);
-		snprintf(initrd, sizeof(initrd), "/artifacts/%s/initrd?boot=%s", info.artifact, token);
-	} else {
-		snprintf(kernel, sizeof(kernel), "/images/%s/bzImage?boot=%s", v->name, token);
-		snprintf(initrd, sizeof(initrd), "/images/%s/initrd?boot=%s", v->name, token);
-	}
+	/* the whole script is built once with a stand-in token before the boot exists: a script
+	 * that cannot be built leaves no boot behind to time out */
+	rc = http_boot_server_url(r, server, sizeof(server));
 	if (!rc)
-		rc = http_boot_server_url(r, server, sizeof(server));
-	if (!rc)
-		rc = http_boot_cmdline(v, m, name, server, token, false, cmdline, sizeof(cmdline));
-	struct ipxe_boot b = { .server_url = server, .kernel_url = kernel, .initrd_url = initrd,
-			       .cmdline = cmdline, .machine = name };
-	if (!rc)
-		rc = ipxe_machine_script(&b, script, sizeof(script));
-	variant_free(v);
-	if (rc)
+		rc = http_boot_script_for(v, m, &info, name, server, HTTP_BOOT_TOKEN_STANDIN, script,
+					  sizeof(script));
+	if (rc) {
+		log_warnx("machine %s: cannot build its script: %s", name, strerror(-rc));
+		variant_free(v);
 		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the script for %s", m->name);
+	}
+	rc = boots_create(r->tb->boots, &n, token);
+	if (rc) {
+		variant_free(v);
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot record the boot of %s: %s",
+				       m->name, strerror(-rc));
+	}
+	rc = http_boot_script_for(v, m, &info, name, server, token, script, sizeof(script));
+	variant_free(v);
+	if (rc) {
+		boots_fail(r->tb->boots, token, "the daemon could not build its boot script");
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the script for %s", m->name);
+	}
 	boots_event(r->tb->boots, token, "script served");
 	return http_boot_script_text(r, script);
 }
@@ -248,7 +313,8 @@ enum MHD_Result http_boot_create(struct request *r)
 	}
 	if (!http_boot_server_valid(server)) {
 		json_decref(body);
-		return http_send_error(r, MHD_HTTP_BAD_REQUEST, "server must be http://HOST:PORT");
+		return http_send_error(r, MHD_HTTP_BAD_REQUEST,
+				       "server must be http://HOST[:PORT], an IPv6 address in brackets");
 	}
 	m = http_boot_lookup(r, mac_in, NULL, mac, &status, err, sizeof(err));
 	if (!m) {
@@ -274,9 +340,20 @@ enum MHD_Result http_boot_create(struct request *r)
 	/* QEMU starts this kernel itself (-kernel): no iPXE said which firmware */
 	struct boots_new n = { .machine = name, .mac = mac, .variant = v->name, .artifact = info.artifact,
 			       .timeout_s = r->rt->opts.report_timeout, .unlisted = m->is_default };
+	/* checked with a stand-in token first: a command line that cannot be built leaves no boot */
+	rc = http_boot_cmdline(v, m, name, server, HTTP_BOOT_TOKEN_STANDIN, poweroff, cmdline, sizeof(cmdline));
+	if (rc) {
+		json_decref(body);
+		variant_free(v);
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the command line of %s: %s",
+				       name, strerror(-rc));
+	}
 	rc = boots_create(r->tb->boots, &n, token);
-	if (!rc)
+	if (!rc) {
 		rc = http_boot_cmdline(v, m, name, server, token, poweroff, cmdline, sizeof(cmdline));
+		if (rc)
+			boots_fail(r->tb->boots, token, "the daemon could not build its command line");
+	}
 	if (rc) {
 		json_decref(body);
 		variant_free(v);
