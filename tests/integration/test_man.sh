@@ -208,6 +208,14 @@ set_default() {
 	{ print }' "$1" > "$1.new" && mv "$1.new" "$1"
 }
 
+# named OUT LEAD NAME: a line of OUT starts with LEAD and names NAME after it (among others:
+# drift elsewhere, e.g. an option being added in a branch, may be listed too).
+named() {
+	local line
+	line=$(grep -F -- "$2" <<<"$1" | head -1)
+	[[ -n $line && " ${line#*"$2"} " == *" $3 "* ]]
+}
+
 # The checks above fail, by name, on a page that lost an option, a key or a command, or shows a
 # wrong default: proven on copies of the pages, every run.
 test_drift_is_detected() {
@@ -221,18 +229,18 @@ test_drift_is_detected() {
 	rc=0
 	out=$(check_options "$d") || rc=$?
 	[[ $rc -ne 0 ]] || fail "check_options passed on a page without --drain-timeout"
-	[[ $out == *"in tinybootd --help, not in tinybootd(8) OPTIONS: drain-timeout"* ]] ||
+	named "$out" "in tinybootd --help, not in tinybootd(8) OPTIONS:" drain-timeout ||
 		fail "missing option not named: $out"
 	[[ $out == *"--connection-timeout: tinybootd --help says [30], tinybootd(8) says [31]"* ]] ||
 		fail "changed default not named: $out"
 	# tinybootd.conf(5) without the pxe-router key
 	drop_entry "$d/tinybootd.conf.5" '\fBpxe\-router\fR = '
 	out=$(check_keys "$d")
-	[[ $out == *"not in tinybootd.conf(5) KEYS: pxe-router"* ]] || fail "missing key not named: $out"
+	named "$out" "not in tinybootd.conf(5) KEYS:" pxe-router || fail "missing key not named: $out"
 	# tinyboot(1) without its size command
 	drop_entry "$d/tinyboot.1" '.BI size " VARIANT"'
 	out=$(check_commands "$d")
-	[[ $out == *"in tinyboot --help, not in tinyboot(1) COMMANDS: size"* ]] ||
+	named "$out" "in tinyboot --help, not in tinyboot(1) COMMANDS:" size ||
 		fail "missing command not named: $out"
 }
 
