@@ -46,7 +46,7 @@ man_entries() {
 
 # help_options: "NAME<TAB>DEFAULT" for every long option of tinybootd --help ([default] at the end).
 help_options() {
-	"$TINYBOOTD" --help | sed -nE 's/^ +(-[A-Za-z], +)?--([a-z][a-z0-9-]*)( V)? .*\[([^]]*)\]$/\2\t\4/p; t
+	"$TINYBOOTD" --help | sed -nE 's/^ +(-[A-Za-z], +)?--([a-z][a-z0-9-]*)( V)? .*\[([^]]*)\]( \(restart to change\))?$/\2\t\4/p; t
 		s/^ +(-[A-Za-z], +)?--([a-z][a-z0-9-]*)( V)? .*/\2\t/p'
 }
 
