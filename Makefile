@@ -89,12 +89,16 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(BUILD)/tinybootd $(DESTDIR)$(SBINDIR)/tinybootd
 	install -m 0755 $(BUILD)/tinyboot $(DESTDIR)$(BINDIR)/tinyboot
-	cp -R images kernel-config rootfs $(DESTDIR)$(SHAREDIR)/
+	cp -R images kernel-config rootfs www $(DESTDIR)$(SHAREDIR)/
 	install -m 0644 etc/tinybootd.conf $(DESTDIR)$(SYSCONFDIR)/tinybootd.conf
 	install -d $(DESTDIR)$(UNITDIR)
 	install -m 0644 systemd/tinybootd.service $(DESTDIR)$(UNITDIR)/tinybootd.service
 	install -d $(DESTDIR)$(SHAREDIR)/systemd
 	install -m 0644 systemd/tinybootd-pxe.conf $(DESTDIR)$(SHAREDIR)/systemd/tinybootd-pxe.conf
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 man/tinyboot.1 $(DESTDIR)$(PREFIX)/share/man/man1/tinyboot.1
+	install -m 0644 man/tinybootd.conf.5 man/machines.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 man/tinybootd.8 $(DESTDIR)$(PREFIX)/share/man/man8/tinybootd.8
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tinybootd $(DESTDIR)$(BINDIR)/tinyboot \

@@ -16,6 +16,7 @@ struct MHD_Daemon;
 struct builder;
 struct boots;
 struct pxe_service;
+struct http_conns;
 
 struct tinyboot {
 	struct runtime_slot current;
@@ -24,8 +25,10 @@ struct tinyboot {
 	struct boots *boots;
 	struct pxe_service *pxe; /* dnsmasq, supervised (idle with pxe = off) */
 	struct MHD_Daemon *mhd;
+	struct http_conns *conns; /* open connections and their deadlines (http/conns.c) */
 	atomic_uint requests_in_flight;
-	atomic_bool draining;
+	atomic_uint waiting;  /* ?wait=1 requests parked on a build (capped by max-waiting) */
+	atomic_bool draining; /* set first on SIGTERM: nothing new is parked or built */
 	char listen_address[80];
 	time_t started;
 };

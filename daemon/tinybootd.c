@@ -89,7 +89,7 @@ static int tinybootd_check(struct options *opts)
 		options_free(opts);
 		return EXIT_CONFIG;
 	}
-	rc = runtime_open(opts, &rt, err, sizeof(err));
+	rc = runtime_check(opts, &rt, err, sizeof(err)); /* -n changes nothing on disk */
 	if (rc) {
 		fprintf(stderr, "tinybootd: %s\n", err);
 		return rc == -EINVAL ? EXIT_CONFIG : EXIT_DIRS;
@@ -109,11 +109,23 @@ static int tinybootd_check(struct options *opts)
 	return EXIT_OK;
 }
 
+/* The running state directory was made absolute (runtime_open): a relative one from the same
+ * flags must compare equal to it, without creating anything. */
+static void tinybootd_absolute_state(struct options *opts)
+{
+	char *real;
+
+	if (opts->state_dir && opts->state_dir[0] != '/' && (real = realpath(opts->state_dir, NULL))) {
+		free(opts->state_dir);
+		opts->state_dir = real;
+	}
+}
+
 static void tinybootd_reload(struct tinyboot *tb, int argc, char *argv[])
 {
 	struct options opts;
 	struct runtime *rt;
-	char err[1024];
+	char err[1024], names[512];
 
 	sdnotify("RELOADING=1");
 	if (options_load(&opts, argc, argv, err, sizeof(err))) {
@@ -121,18 +133,18 @@ static void tinybootd_reload(struct tinyboot *tb, int argc, char *argv[])
 		options_free(&opts);
 		goto out;
 	}
-	if (strcmp(opts.listen, tb->current.rt->opts.listen) != 0 ||
-	    opts.connection_timeout != tb->current.rt->opts.connection_timeout ||
-	    opts.max_connections != tb->current.rt->opts.max_connections ||
-	    opts.max_connections_per_ip != tb->current.rt->opts.max_connections_per_ip ||
-	    opts.connection_memory != tb->current.rt->opts.connection_memory ||
-	    opts.threads != tb->current.rt->opts.threads)
-		log_warnx("reload: listen address and connection limits change only on restart");
-	log_set_level(opts.log_level);
+	/* the socket, the state directory's lock and journal, the thread pools: set up once */
+	tinybootd_absolute_state(&opts);
+	if (options_restart_changes(&tb->current.rt->opts, &opts, names, sizeof(names))) {
+		log_error("reload: only a restart can change %s; keeping the running configuration", names);
+		options_free(&opts);
+		goto out;
+	}
 	if (runtime_open(&opts, &rt, err, sizeof(err))) {
 		log_error("reload: %s; keeping the running configuration", err);
 		goto out;
 	}
+	log_set_level(rt->opts.log_level);
 	runtime_replace(&tb->current, rt);
 	log_info("configuration reloaded");
 	/* rt stays valid: only this thread replaces the runtime */
@@ -229,8 +241,11 @@ int main(int argc, char *argv[])
 	}
 	log_info("%s: finishing transfers in flight, then exiting", strsignal(sig));
 	sdnotify("STOPPING=1");
+	/* first: requests from now on (and those resumed below) are answered 503 + Retry-After
+	 * instead of being parked or waiting on a build */
+	atomic_store(&tb.draining, true);
 	pxe_service_halt(tb.pxe); /* no new boots: dnsmasq goes first */
-	builder_shutdown(tb.builder); /* kills builds in flight, answers requests waiting on them */
+	builder_shutdown(tb.builder); /* cancels builds in flight, resumes requests parked on them */
 	http_drain_and_stop(&tb, tb.current.rt->opts.drain_timeout);
 	pxe_service_free(tb.pxe);
 	builder_free(tb.builder);

@@ -8,8 +8,10 @@ packages=(
 	build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev libssl-dev
 	libjansson-dev liblzma-dev
 	# tests (debootstrap: make check-fresh's bare Debian 12 root; systemd: systemd-analyze for
-	# make check-systemd, which needs no running systemd)
-	libcmocka-dev curl jq iproute2 debootstrap systemd
+	# make check-systemd, which needs no running systemd; man-db and groff-base: test_man.sh
+	# renders the manual pages with man and groff -ww; chromium: test_status.sh loads the status
+	# page in headless Chromium)
+	libcmocka-dev curl jq iproute2 debootstrap systemd man-db groff-base chromium
 	# benchmarks
 	nginx wrk cpio
 	# building kernels and busybox

@@ -1,50 +1,27 @@
-/* boots.c - boot records kept in memory and journaled to STATE/boots.log (reports fsync'd). */
+/* boots.c - boot records: created, noted, failed and reported, journaled before memory changes. */
 #include "boot/boots.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "lib/digest.h"
+#include "boot/bootlog.h"
+#include "boot/bootset.h"
+#include "boot/journal.h"
+#include "boot/report.h"
 #include "lib/log.h"
-#include "conf/recipe.h"
 #include "lib/names.h"
-
-#define BOOTS_EVENTS_MAX 8
-#define BOOTS_JOURNAL_LINE_MAX (64 * 1024)
-
-struct boot_event {
-	char state[24];
-	double at;
-};
-
-struct boot {
-	char token[BOOTS_TOKEN_LEN];
-	char machine[33];
-	char mac[18];
-	char variant[256];
-	char artifact[65];
-	char firmware[8];  /* "bios", "uefi" or "unknown" */
-	char reason[BOOTS_REASON_MAX + 1]; /* set when the daemon failed the boot */
-	double created;
-	unsigned timeout_s;
-	struct boot_event events[BOOTS_EVENTS_MAX];
-	size_t nevents;
-	bool reported, ok, failed;
-	json_t *report;
-};
 
 struct boots {
 	pthread_mutex_t lock;
-	int journal_fd;
-	struct boot *v[BOOTS_MAX];
-	size_t n, next; /* a ring once full */
+	struct journal *journal;
+	struct bootset *set;
+	size_t compact_bytes;
+	off_t compact_at; /* the journal is compacted once it is this large */
 };
 
 static double boots_now(void)
@@ -55,207 +32,103 @@ static double boots_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void boots_free_one(struct boot *bt)
+/* Rewrite the journal with what memory holds; the old file stays as an archive. */
+static void boots_compact(struct boots *b, const char *why)
 {
-	if (!bt)
-		return;
-	json_decref(bt->report);
-	free(bt);
+	off_t before = journal_size(b->journal);
+	char archive[4200];
+	int rc = journal_rewrite(b->journal, bootlog_emit, b->set, archive, sizeof(archive));
+
+	/* failed or not: the next try waits until the journal has grown again */
+	b->compact_at = journal_size(b->journal) + (off_t)b->compact_bytes;
+	if (!rc)
+		log_info("boots.log: compacted %s: %lld bytes -> %lld (the old journal is %s)", why,
+			 (long long)before, (long long)journal_size(b->journal), archive);
 }
 
-static struct boot *boots_find(struct boots *b, const char *token)
-{
-	for (size_t i = 0; i < b->n; i++)
-		if (strcmp(b->v[i]->token, token) == 0)
-			return b->v[i];
-	return NULL;
-}
-
-static struct boot *boots_last_of(struct boots *b, const char *machine)
-{
-	struct boot *best = NULL;
-
-	for (size_t i = 0; i < b->n; i++)
-		if (strcmp(b->v[i]->machine, machine) == 0 && (!best || b->v[i]->created > best->created))
-			best = b->v[i];
-	return best;
-}
-
-static void boots_insert(struct boots *b, struct boot *bt)
-{
-	if (b->n < BOOTS_MAX) {
-		b->v[b->n++] = bt;
-		return;
-	}
-	boots_free_one(b->v[b->next]);
-	b->v[b->next] = bt;
-	b->next = (b->next + 1) % BOOTS_MAX;
-}
-
-static void boots_add_event(struct boot *bt, const char *state, double at)
-{
-	if (bt->nevents == BOOTS_EVENTS_MAX)
-		return;
-	snprintf(bt->events[bt->nevents].state, sizeof(bt->events[0].state), "%s", state);
-	bt->events[bt->nevents].at = at;
-	bt->nevents++;
-}
-
-/* One JSON object per line; reports are fsync'd so an acknowledged report is never lost. */
+/* One JSON object per line (line is consumed); reports are fsync'd before they are answered. */
 static int boots_journal(struct boots *b, json_t *line, bool durable)
 {
-	char *text = json_dumps(line, JSON_COMPACT | JSON_SORT_KEYS);
-	size_t len;
-	int rc = 0;
+	char *text;
+	int rc;
 
+	if (!line)
+		return -ENOMEM;
+	text = json_dumps(line, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(line);
 	if (!text)
 		return -ENOMEM;
-	len = strlen(text);
-	text[len] = '\n';
-	if (b->journal_fd >= 0 && write(b->journal_fd, text, len + 1) != (ssize_t)(len + 1))
-		rc = errno ? -errno : -EIO;
-	if (!rc && durable && b->journal_fd >= 0 && fdatasync(b->journal_fd) < 0)
-		rc = -errno;
+	rc = journal_append(b->journal, text, strlen(text), durable);
 	free(text);
-	if (rc)
-		log_warnx("boots: journal write failed: %s", strerror(-rc));
 	return rc;
 }
 
-/* Only the names the daemon writes; anything else (an older journal has none) is "unknown". */
-static const char *boots_firmware_name(const char *firmware)
+/* After memory took the record: compact a journal that grew too large. */
+static void boots_journal_done(struct boots *b)
 {
-	if (firmware && (strcmp(firmware, "bios") == 0 || strcmp(firmware, "uefi") == 0))
-		return firmware;
-	return "unknown";
+	if (journal_size(b->journal) > b->compact_at)
+		boots_compact(b, "as it grew");
 }
 
-static struct boot *boots_new_boot(const char *token, const struct boots_new *n, double created)
+int boots_open_limits(const char *state_dir, const struct boots_limits *limits, struct boots **out,
+		      char *err, size_t errlen)
 {
-	struct boot *bt = calloc(1, sizeof(*bt));
-
-	if (!bt)
-		return NULL;
-	snprintf(bt->token, sizeof(bt->token), "%s", token);
-	snprintf(bt->machine, sizeof(bt->machine), "%s", n->machine ? n->machine : "");
-	snprintf(bt->mac, sizeof(bt->mac), "%s", n->mac ? n->mac : "");
-	snprintf(bt->variant, sizeof(bt->variant), "%s", n->variant ? n->variant : "");
-	snprintf(bt->artifact, sizeof(bt->artifact), "%s", n->artifact ? n->artifact : "");
-	snprintf(bt->firmware, sizeof(bt->firmware), "%s", boots_firmware_name(n->firmware));
-	bt->timeout_s = n->timeout_s;
-	bt->created = created;
-	return bt;
-}
-
-static void boots_apply_fail(struct boot *bt, const char *reason, double at)
-{
-	bt->failed = true;
-	snprintf(bt->reason, sizeof(bt->reason), "%s", reason ? reason : "");
-	boots_add_event(bt, "boot failed", at);
-}
-
-static void boots_apply_report(struct boot *bt, bool ok, json_t *report, double at)
-{
-	bt->reported = true;
-	bt->ok = ok;
-	json_decref(bt->report);
-	bt->report = json_incref(report);
-	boots_add_event(bt, ok ? "report: payloads ok" : "report: payloads failed", at);
-}
-
-static void boots_replay_line(struct boots *b, json_t *line)
-{
-	const char *type = json_string_value(json_object_get(line, "type"));
-	const char *token = json_string_value(json_object_get(line, "token"));
-	double at = json_number_value(json_object_get(line, "at"));
-	struct boot *bt;
-
-	if (!type || !token)
-		return;
-	if (strcmp(type, "boot") == 0) {
-		struct boots_new n = {
-			.machine = json_string_value(json_object_get(line, "machine")),
-			.mac = json_string_value(json_object_get(line, "mac")),
-			.variant = json_string_value(json_object_get(line, "variant")),
-			.artifact = json_string_value(json_object_get(line, "artifact")),
-			.firmware = json_string_value(json_object_get(line, "firmware")),
-			.timeout_s = (unsigned)json_integer_value(json_object_get(line, "timeout_s")),
-		};
-
-		bt = boots_new_boot(token, &n, at);
-		if (bt) {
-			boots_add_event(bt, "boot created", at);
-			boots_insert(b, bt);
-		}
-		return;
-	}
-	bt = boots_find(b, token);
-	if (!bt)
-		return;
-	if (strcmp(type, "event") == 0)
-		boots_add_event(bt, json_string_value(json_object_get(line, "state")) ?: "?", at);
-	else if (strcmp(type, "report") == 0)
-		boots_apply_report(bt, json_is_true(json_object_get(line, "ok")),
-				   json_object_get(line, "report"), at);
-	else if (strcmp(type, "fail") == 0)
-		boots_apply_fail(bt, json_string_value(json_object_get(line, "reason")), at);
-}
-
-int boots_open(const char *state_dir, struct boots **out, char *err, size_t errlen)
-{
-	char path[4096], line[BOOTS_JOURNAL_LINE_MAX];
+	struct bootset_budget budgets[2] = {
+		{ limits->boots, limits->report_bytes },
+		{ limits->unlisted_boots, limits->unlisted_report_bytes },
+	};
+	size_t boots[2], bytes[2];
+	char path[4096];
 	struct boots *b;
-	FILE *f;
+	int rc;
 
+	*out = NULL;
+	if (snprintf(path, sizeof(path), "%s/boots.log", state_dir) >= (int)sizeof(path)) {
+		snprintf(err, errlen, "state directory path too long");
+		return -ENAMETOOLONG;
+	}
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	pthread_mutex_init(&b->lock, NULL);
-	snprintf(path, sizeof(path), "%s/boots.log", state_dir);
-	f = fopen(path, "re");
-	if (f) {
-		/* a line cut short by a crash is skipped; every complete line is replayed */
-		while (fgets(line, sizeof(line), f)) {
-			json_t *j = json_loads(line, 0, NULL);
-
-			if (j)
-				boots_replay_line(b, j);
-			json_decref(j);
-		}
-		fclose(f);
-	}
-	b->journal_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (b->journal_fd < 0) {
-		int rc = -errno;
-
-		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+	b->compact_bytes = limits->compact_bytes;
+	b->set = bootset_new(budgets);
+	rc = b->set ? journal_open(path, bootlog_replay, b->set, &b->journal, err, errlen) : -ENOMEM;
+	if (!rc && (rc = bootlog_index(b->set)))
+		snprintf(err, errlen, "index the boots of %s: %s", path, strerror(-rc));
+	if (rc) {
 		boots_free(b);
 		return rc;
 	}
+	/* what a compacted journal would hold, roughly; past it by compact_bytes, compact now, so
+	 * the next start reads about what memory holds */
+	bootset_usage(b->set, 0, &boots[0], &bytes[0]);
+	bootset_usage(b->set, 1, &boots[1], &bytes[1]);
+	b->compact_at = (off_t)(bytes[0] + bytes[1] + 512 * (boots[0] + boots[1]) + b->compact_bytes);
+	if (journal_size(b->journal) > b->compact_at)
+		boots_compact(b, "at start-up");
 	*out = b;
 	return 0;
+}
+
+int boots_open(const char *state_dir, struct boots **out, char *err, size_t errlen)
+{
+	static const struct boots_limits defaults = {
+		BOOTS_MAX, BOOTS_REPORT_BYTES, BOOTS_UNLISTED_MAX, BOOTS_UNLISTED_REPORT_BYTES,
+		BOOTS_COMPACT_BYTES,
+	};
+
+	return boots_open_limits(state_dir, &defaults, out, err, errlen);
 }
 
 void boots_free(struct boots *b)
 {
 	if (!b)
 		return;
-	for (size_t i = 0; i < b->n; i++)
-		boots_free_one(b->v[i]);
-	if (b->journal_fd >= 0)
-		close(b->journal_fd);
+	bootset_free(b->set);
+	journal_close(b->journal);
 	pthread_mutex_destroy(&b->lock);
 	free(b);
-}
-
-/* The journal line of a new boot, from what was stored (so replay sees the same values). */
-static json_t *boots_boot_line(const struct boot *bt)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:f}", "type", "boot", "token",
-			 bt->token, "machine", bt->machine, "mac", bt->mac, "variant", bt->variant,
-			 "artifact", bt->artifact, "firmware", bt->firmware, "timeout_s",
-			 (int)bt->timeout_s, "at", bt->created);
 }
 
 int boots_create(struct boots *b, const struct boots_new *n, char token[BOOTS_TOKEN_LEN])
@@ -263,6 +136,7 @@ int boots_create(struct boots *b, const struct boots_new *n, char token[BOOTS_TO
 	unsigned char rnd[16];
 	double now = boots_now();
 	struct boot *bt;
+	int rc;
 
 	if (!n || !n->machine)
 		return -EINVAL;
@@ -270,51 +144,58 @@ int boots_create(struct boots *b, const struct boots_new *n, char token[BOOTS_TO
 		return -EIO;
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(token + 2 * i, 3, "%02x", rnd[i]);
-	bt = boots_new_boot(token, n, now);
+	bt = bootset_boot_new(token, n, now, true);
 	if (!bt)
 		return -ENOMEM;
-	boots_add_event(bt, "boot created", now);
 	pthread_mutex_lock(&b->lock);
-	boots_insert(b, bt);
-	boots_journal(b, boots_boot_line(bt), false);
+	rc = boots_journal(b, bootlog_boot_line(bt), false);
+	if (rc) {
+		free(bt);
+	} else {
+		bootset_add(b->set, bt);
+		boots_journal_done(b);
+	}
 	pthread_mutex_unlock(&b->lock);
-	return 0;
+	return rc;
 }
 
 int boots_fail(struct boots *b, const char *token, const char *reason)
 {
 	double now = boots_now();
+	char cut[BOOTS_REASON_MAX + 1];
 	struct boot *bt;
+	int rc = -ENOENT;
 
+	snprintf(cut, sizeof(cut), "%s", reason ? reason : "");
 	pthread_mutex_lock(&b->lock);
-	bt = boots_find(b, token);
-	if (!bt) {
-		pthread_mutex_unlock(&b->lock);
-		return -ENOENT;
+	bt = bootset_by_token(b->set, token);
+	if (bt)
+		rc = boots_journal(b, bootlog_fail_line(token, cut, now), false);
+	if (!rc) {
+		bootset_fail(bt, cut, now);
+		boots_journal_done(b);
 	}
-	boots_apply_fail(bt, reason, now);
-	boots_journal(b, json_pack("{s:s, s:s, s:s, s:f}", "type", "fail", "token", token, "reason",
-				   bt->reason, "at", now), false);
 	pthread_mutex_unlock(&b->lock);
-	return 0;
+	return rc;
 }
 
 int boots_event(struct boots *b, const char *token, const char *state)
 {
 	double now = boots_now();
 	struct boot *bt;
+	int rc = -ENOENT;
 
 	pthread_mutex_lock(&b->lock);
-	bt = boots_find(b, token);
-	if (!bt) {
-		pthread_mutex_unlock(&b->lock);
-		return -ENOENT;
+	bt = bootset_by_token(b->set, token);
+	/* a full event list takes nothing more: a looping guest grows neither memory nor the file */
+	if (bt)
+		rc = bt->nevents == BOOTSET_EVENTS_MAX ? 0 : boots_journal(b, bootlog_event_line(token, state, now), false);
+	if (bt && !rc && bt->nevents < BOOTSET_EVENTS_MAX) {
+		bootset_note(bt, state, now);
+		boots_journal_done(b);
 	}
-	boots_add_event(bt, state, now);
-	boots_journal(b, json_pack("{s:s, s:s, s:s, s:f}", "type", "event", "token", token, "state",
-				   state, "at", now), false);
 	pthread_mutex_unlock(&b->lock);
-	return 0;
+	return rc;
 }
 
 int boots_artifact(struct boots *b, const char *token, char artifact[65])
@@ -323,7 +204,7 @@ int boots_artifact(struct boots *b, const char *token, char artifact[65])
 	int rc = -ENOENT;
 
 	pthread_mutex_lock(&b->lock);
-	bt = boots_find(b, token);
+	bt = bootset_by_token(b->set, token);
 	if (bt && bt->artifact[0]) {
 		memcpy(artifact, bt->artifact, 65);
 		rc = 0;
@@ -335,42 +216,38 @@ int boots_artifact(struct boots *b, const char *token, char artifact[65])
 int boots_report(struct boots *b, const char *token, const char *machine, bool ok, json_t *report)
 {
 	double now = boots_now();
-	struct boot *bt = NULL;
+	struct boot *bt;
+	char *stored;
 	int rc;
 
+	if (!token || !machine || !json_is_object(report))
+		return -EINVAL;
+	stored = json_dumps(report, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!stored)
+		return -ENOMEM;
 	pthread_mutex_lock(&b->lock);
-	if (token && *token)
-		bt = boots_find(b, token);
-	if (!bt) {
-		/* a guest booted by other means: file it as a boot of its own */
-		unsigned char rnd[16];
-		char fresh[BOOTS_TOKEN_LEN];
-
-		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
-			pthread_mutex_unlock(&b->lock);
-			return -EIO;
-		}
-		for (size_t i = 0; i < sizeof(rnd); i++)
-			snprintf(fresh + 2 * i, 3, "%02x", rnd[i]);
-		bt = boots_new_boot(fresh, &(struct boots_new){ .machine = machine }, now);
-		if (!bt) {
-			pthread_mutex_unlock(&b->lock);
-			return -ENOMEM;
-		}
-		boots_add_event(bt, "boot created", now);
-		boots_insert(b, bt);
-		boots_journal(b, boots_boot_line(bt), false);
+	bt = bootset_by_token(b->set, token);
+	if (!bt)
+		rc = -ENOENT;
+	else if (strcmp(bt->machine, machine) != 0)
+		rc = -EPERM;
+	else if (bt->reported || bt->failed)
+		rc = -EALREADY;
+	else
+		rc = boots_journal(b, bootlog_report_line(bt->token, ok, report, now), true);
+	if (!rc) {
+		bootset_reported(b->set, bt, ok, stored, now);
+		stored = NULL;
+		boots_journal_done(b);
 	}
-	boots_apply_report(bt, ok, report, now);
-	rc = boots_journal(b, json_pack("{s:s, s:s, s:b, s:O, s:f}", "type", "report", "token",
-					bt->token, "ok", ok, "report", report, "at", now), true);
 	pthread_mutex_unlock(&b->lock);
+	free(stored);
 	return rc;
 }
 
 static json_t *boots_one_json(const struct boot *bt, double now)
 {
-	json_t *events = json_array();
+	json_t *events = json_array(), *report = NULL, *held;
 	const char *result;
 
 	for (size_t i = 0; i < bt->nevents; i++) {
@@ -395,123 +272,73 @@ static json_t *boots_one_json(const struct boot *bt, double now)
 	if (!bt->reported && strcmp(result, "timed out") == 0)
 		json_array_append_new(events, json_pack("{s:s, s:f}", "state", "timed out", "after_s",
 							(double)bt->timeout_s));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:f, s:o, s:O?}", "boot", bt->token,
+	if (bt->report) {
+		/* a replay keeps report text as the journal had it: show the known fields only */
+		held = json_loadb(bt->report, bt->report_len, 0, NULL);
+		report = report_filter(held);
+		json_decref(held);
+	}
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:f, s:o, s:o?}", "boot", bt->id,
 			 "machine", bt->machine, "mac", bt->mac, "variant", bt->variant, "artifact",
 			 bt->artifact, "firmware", bt->firmware, "result", result, "reason",
 			 bt->failed ? bt->reason : NULL, "created", bt->created, "events", events,
-			 "report", bt->report);
+			 "report", report);
 }
 
-json_t *boots_boot_json(struct boots *b, const char *token)
+json_t *boots_boot_json(struct boots *b, const char *key)
 {
-	struct boot *bt;
+	struct boot *bt = NULL;
 	json_t *j = NULL;
 
 	pthread_mutex_lock(&b->lock);
-	bt = boots_find(b, token);
+	if (names_hex_lower(key, 32))
+		bt = bootset_by_token(b->set, key);
+	else if (names_hex_lower(key, BOOTS_ID_LEN - 1))
+		bt = bootset_by_id(b->set, key);
 	if (bt)
 		j = boots_one_json(bt, boots_now());
 	pthread_mutex_unlock(&b->lock);
 	return j;
 }
 
-json_t *boots_machines_json(struct boots *b)
+json_t *boots_machine_json(struct boots *b, const char *machine)
 {
-	json_t *out = json_object();
-	double now = boots_now();
+	struct boot *bt;
+	json_t *j = NULL;
 
 	pthread_mutex_lock(&b->lock);
-	for (size_t i = 0; i < b->n; i++) {
-		struct boot *last = boots_last_of(b, b->v[i]->machine);
+	bt = bootset_last_of(b->set, machine);
+	if (bt)
+		j = boots_one_json(bt, boots_now());
+	pthread_mutex_unlock(&b->lock);
+	return j;
+}
 
-		if (last == b->v[i])
-			json_object_set_new(out, last->machine, boots_one_json(last, now));
+int boots_machine_names(struct boots *b, char (**names)[33], size_t *n)
+{
+	const struct boot **v;
+	int rc;
+
+	*names = NULL;
+	pthread_mutex_lock(&b->lock);
+	rc = bootset_machines(b->set, &v, n);
+	if (!rc && *n) {
+		*names = malloc(*n * sizeof(**names));
+		if (!*names)
+			rc = -ENOMEM;
+		for (size_t i = 0; !rc && i < *n; i++)
+			memcpy((*names)[i], v[i]->machine, sizeof((*names)[i]));
 	}
 	pthread_mutex_unlock(&b->lock);
-	return out;
+	free(v);
+	if (rc)
+		*n = 0;
+	return rc;
 }
 
-static bool boots_short_string(json_t *v, size_t max)
+void boots_usage(struct boots *b, bool unlisted, size_t *boots, size_t *report_bytes)
 {
-	return json_is_string(v) && json_string_length(v) <= max;
-}
-
-int boots_validate_report(json_t *report, const char **token, const char **machine, bool *ok,
-			  char *err, size_t errlen)
-{
-	json_t *payloads, *uptime, *addresses, *p, *v;
-	const char *key;
-	size_t i;
-
-	if (!json_is_object(report)) {
-		snprintf(err, errlen, "a report is a JSON object");
-		return -EINVAL;
-	}
-	*machine = json_string_value(json_object_get(report, "id"));
-	if (!*machine || !recipe_name_valid(*machine)) {
-		snprintf(err, errlen, "\"id\" must be a machine name ([a-z0-9_-], 1-32)");
-		return -EINVAL;
-	}
-	*token = json_string_value(json_object_get(report, "boot"));
-	if (*token && **token && !names_hex_lower(*token, 32)) {
-		snprintf(err, errlen, "\"boot\" must be the 32-hex-digit token from the command line");
-		return -EINVAL;
-	}
-	if (!boots_short_string(json_object_get(report, "kernel"), 128)) {
-		snprintf(err, errlen, "\"kernel\" must be a string (uname -r)");
-		return -EINVAL;
-	}
-	v = json_object_get(report, "arch");
-	if (v && !boots_short_string(v, 32)) {
-		snprintf(err, errlen, "\"arch\" must be a short string (uname -m)");
-		return -EINVAL;
-	}
-	uptime = json_object_get(report, "uptime");
-	if (!json_is_object(uptime) || json_object_size(uptime) > 16) {
-		snprintf(err, errlen, "\"uptime\" must be an object of step -> seconds");
-		return -EINVAL;
-	}
-	json_object_foreach(uptime, key, v) {
-		if (!json_is_number(v) || strlen(key) > 32) {
-			snprintf(err, errlen, "\"uptime\".%.32s must be a number of seconds", key);
-			return -EINVAL;
-		}
-	}
-	addresses = json_object_get(report, "addresses");
-	if (addresses && !json_is_array(addresses)) {
-		snprintf(err, errlen, "\"addresses\" must be an array");
-		return -EINVAL;
-	}
-	json_array_foreach(addresses, i, v) {
-		if (!boots_short_string(v, 64) || i >= 16) {
-			snprintf(err, errlen, "\"addresses\" must hold at most 16 short strings");
-			return -EINVAL;
-		}
-	}
-	payloads = json_object_get(report, "payloads");
-	if (!json_is_array(payloads) || json_array_size(payloads) > 64) {
-		snprintf(err, errlen, "\"payloads\" must be an array of at most 64 results");
-		return -EINVAL;
-	}
-	*ok = true;
-	json_array_foreach(payloads, i, p) {
-		json_t *name = json_object_get(p, "name"), *pok = json_object_get(p, "ok");
-
-		if (!json_is_object(p) || !boots_short_string(name, 255) || !json_is_boolean(pok) ||
-		    !json_is_integer(json_object_get(p, "size")) ||
-		    !boots_short_string(json_object_get(p, "sha256"), 64)) {
-			snprintf(err, errlen, "payload %zu needs name, size, sha256 and ok", i);
-			return -EINVAL;
-		}
-		if (!json_is_true(pok))
-			*ok = false;
-	}
-	v = json_object_get(report, "ok");
-	if (v && !json_is_boolean(v)) {
-		snprintf(err, errlen, "\"ok\" must be true or false");
-		return -EINVAL;
-	}
-	if (json_is_false(v))
-		*ok = false;
-	return 0;
+	pthread_mutex_lock(&b->lock);
+	bootset_usage(b->set, unlisted, boots, report_bytes);
+	pthread_mutex_unlock(&b->lock);
 }

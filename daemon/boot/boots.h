@@ -7,13 +7,31 @@
 #include <stddef.h>
 
 #define BOOTS_TOKEN_LEN 33 /* 32 hex digits + NUL */
-#define BOOTS_MAX 4096      /* boots kept in memory; older ones live on in the journal only */
+#define BOOTS_ID_LEN 17    /* 16 hex digits + NUL: a boot as the API shows it */
 #define BOOTS_REASON_MAX 255 /* why the daemon failed a boot */
+/* What memory holds; older boots and reports live on in STATE/boots.log only. */
+#define BOOTS_MAX 4096                       /* boots of machines named in machines.conf */
+#define BOOTS_REPORT_BYTES (64 * 1024 * 1024) /* their stored reports (compact JSON) */
+#define BOOTS_UNLISTED_MAX 1024              /* boots of unlisted MACs on the default entry */
+#define BOOTS_UNLISTED_REPORT_BYTES (16 * 1024 * 1024)
+/* The journal is rewritten with what memory holds once it has grown by this much past that
+ * (at start-up, or as it grows); the file it replaces stays as STATE/boots.log.<UTC time>. */
+#define BOOTS_COMPACT_BYTES (64 * 1024 * 1024)
 
 struct boots;
 
-/* Open STATE/boots.log and replay it, so boots and reports survive restarts. */
+struct boots_limits {
+	size_t boots, report_bytes;                   /* listed machines */
+	size_t unlisted_boots, unlisted_report_bytes; /* machines on the default entry */
+	size_t compact_bytes;
+};
+
+/* Open STATE/boots.log and replay it, so boots and reports survive restarts; a torn last
+ * record is cut, and a journal far larger than what memory holds is compacted. boots_open uses
+ * the BOOTS_* limits above. */
 int boots_open(const char *state_dir, struct boots **out, char *err, size_t errlen);
+int boots_open_limits(const char *state_dir, const struct boots_limits *limits, struct boots **out,
+		      char *err, size_t errlen);
 void boots_free(struct boots *b);
 /* What a new boot is: which machine, what it boots, on which firmware. */
 struct boots_new {
@@ -23,27 +41,36 @@ struct boots_new {
 	const char *artifact; /* "" (or NULL) while the variant is still building */
 	const char *firmware; /* "bios", "uefi"; NULL or "" is shown as "unknown" */
 	unsigned timeout_s;   /* a boot without a report after this long shows as timed out; 0: never */
+	bool unlisted;        /* the MAC fell to the default entry: a budget of its own, so a flood
+			       * of unknown MACs never pushes out the boots of listed machines */
 };
 
-/* A new boot; the token names it in URLs and the report. */
+/* A new boot, journaled before it exists; the token names it in URLs and the report. -errno of
+ * the journal write when it cannot be recorded (then there is no boot). */
 int boots_create(struct boots *b, const struct boots_new *n, char token[BOOTS_TOKEN_LEN]);
 /* The daemon itself gave up on the boot (e.g. a UEFI machine whose variant has no EFI kernel):
  * it shows as failed with reason (cut at BOOTS_REASON_MAX bytes) at once, not as pending until
  * it times out. -ENOENT for an unknown token. */
 int boots_fail(struct boots *b, const char *token, const char *reason);
-/* Record "script served", "kernel sent", "initrd sent". -ENOENT for an unknown token. */
+/* Record "script served", "kernel sent", "initrd sent" (a boot keeps its first few events; later
+ * ones are neither kept nor journaled). -ENOENT for an unknown token. */
 int boots_event(struct boots *b, const char *token, const char *state);
 /* The artifact a boot was created for (for /boot/TOKEN/kernel). */
 int boots_artifact(struct boots *b, const char *token, char artifact[65]);
-/* Store a validated report durably (fsync) before returning. token may be empty: the report is
- * then filed under the machine's last boot, or a new one. */
+/* Store a checked report (boot/report.h) of the boot with this token, once: -ENOENT no such
+ * boot (never made, or no longer held in memory), -EPERM the boot is another machine's,
+ * -EALREADY it has its report or the daemon failed it. Late reports (past the boot's timeout)
+ * are taken. The report is journaled and fsync'd first; a journal error is returned as its
+ * -errno and changes nothing, in memory or on disk. */
 int boots_report(struct boots *b, const char *token, const char *machine, bool ok, json_t *report);
-/* JSON views: one boot, and every machine's last boot. Each boot has "firmware" ("bios", "uefi"
- * or "unknown") and "reason" (why the daemon failed it, else null). */
-json_t *boots_boot_json(struct boots *b, const char *token);
-json_t *boots_machines_json(struct boots *b);
-/* Check a guest's report body; on success *ok says whether every payload checked out. */
-int boots_validate_report(json_t *report, const char **token, const char **machine, bool *ok,
-			  char *err, size_t errlen);
+/* JSON views. A boot has "boot" (its public id, never the token), "firmware" ("bios", "uefi" or
+ * "unknown") and "reason" (why the daemon failed it, else null). key is a token or a public id. */
+json_t *boots_boot_json(struct boots *b, const char *key);
+/* The last boot of machine, or NULL. */
+json_t *boots_machine_json(struct boots *b, const char *machine);
+/* The names of the machines with a boot in memory, sorted (strcmp); *names is malloc'd. */
+int boots_machine_names(struct boots *b, char (**names)[33], size_t *n);
+/* Boots and report bytes held now: listed machines (unlisted false) or the default entry's. */
+void boots_usage(struct boots *b, bool unlisted, size_t *boots, size_t *report_bytes);
 
 #endif

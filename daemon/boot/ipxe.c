@@ -1,7 +1,9 @@
 /* ipxe.c - build iPXE scripts; every field is re-checked so no value can change the script. */
 #include "boot/ipxe.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,16 +18,21 @@
  * comment, ${...} expands a setting anywhere in a token, a line starting with ':' is a label,
  * and a token starting with '-' before the first plain argument is an option. The allowlists
  * below admit none of '\n', '\\', '&', '|', ';', '#', '$', '{', quotes or controls, and every
- * user-derived value follows a fixed word on its line.
+ * user-derived value follows a fixed word on its line. '[' and ']' mean nothing to iPXE; they are
+ * admitted only around an IPv6 address that inet_pton() takes.
  */
 #define IPXE_ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-#define IPXE_URL_CHARS IPXE_ALNUM ".:/-"
-#define IPXE_PATH_CHARS IPXE_ALNUM "./_-"
+/* a host name or IPv4 address; an IPv6 address comes in brackets and is checked on its own */
+#define IPXE_HOST_CHARS IPXE_ALNUM ".-_"
+#define IPXE_IPV6_CHARS "0123456789abcdefABCDEF:."
+/* '+' joins a variant's fragments (/images/net+debug/bzImage); iPXE gives it no meaning */
+#define IPXE_PATH_CHARS IPXE_ALNUM "./_+-"
 #define IPXE_NAME_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_-"
 /* recipe_cmdline_valid()'s set today; checked here too so that widening it there cannot open
  * a hole in the scripts */
 #define IPXE_CMDLINE_CHARS IPXE_ALNUM " ._,:=/+-@"
 #define IPXE_MESSAGE_CHARS IPXE_ALNUM " .,:_+-"
+#define IPXE_SERVER_KEY "tinyboot.server="
 
 /* s is 1..max bytes, all from allowed. */
 static bool ipxe_chars_ok(const char *s, size_t max, const char *allowed)
@@ -41,20 +48,93 @@ static bool ipxe_chars_ok(const char *s, size_t max, const char *allowed)
 	return n > 0;
 }
 
-static bool ipxe_server_ok(const char *url)
+/* The first n bytes of s are 1..max bytes, all from allowed. */
+static bool ipxe_span_ok(const char *s, size_t n, size_t max, const char *allowed)
 {
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!s[i] || !strchr(allowed, s[i]))
+			return false;
+	return true;
+}
+
+/* ":PORT" or nothing; PORT is 1..65535 in at most five digits. */
+static bool ipxe_port_ok(const char *p)
+{
+	unsigned long port = 0;
 	size_t n;
 
-	if (!ipxe_chars_ok(url, IPXE_URL_MAX, IPXE_URL_CHARS))
+	if (*p == '\0')
+		return true;
+	if (*p++ != ':')
+		return false;
+	for (n = 0; p[n]; n++) {
+		if (n >= 5 || p[n] < '0' || p[n] > '9')
+			return false;
+		port = port * 10 + (unsigned long)(p[n] - '0');
+	}
+	return n > 0 && port >= 1 && port <= 65535;
+}
+
+bool ipxe_host_valid(const char *host)
+{
+	const char *end;
+
+	if (!host || strlen(host) > IPXE_HOST_MAX)
+		return false;
+	if (host[0] == '[') {
+		char addr[INET6_ADDRSTRLEN];
+		struct in6_addr a;
+		size_t n;
+
+		end = strchr(host, ']');
+		if (!end)
+			return false;
+		n = (size_t)(end - host - 1);
+		/* no zone ("%eth0"): it would name an interface of the guest's, not ours */
+		if (!ipxe_span_ok(host + 1, n, sizeof(addr) - 1, IPXE_IPV6_CHARS))
+			return false;
+		memcpy(addr, host + 1, n);
+		addr[n] = '\0';
+		return inet_pton(AF_INET6, addr, &a) == 1 && ipxe_port_ok(end + 1);
+	}
+	end = strchr(host, ':');
+	if (!end)
+		end = host + strlen(host);
+	/* a leading '-' could read as an option, a leading '.' is no name */
+	return host[0] != '-' && host[0] != '.' &&
+	       ipxe_span_ok(host, (size_t)(end - host), IPXE_HOST_NAME_MAX, IPXE_HOST_CHARS) &&
+	       ipxe_port_ok(end);
+}
+
+/* "http://" or "https://", a host as ipxe_host_valid() takes it, then an optional path of
+ * IPXE_PATH_CHARS without '+' that does not end in '/'. */
+static bool ipxe_server_ok(const char *url)
+{
+	char host[IPXE_HOST_MAX + 1];
+	const char *path;
+	size_t n;
+
+	if (!url || strlen(url) > IPXE_URL_MAX)
 		return false;
 	if (strncmp(url, "http://", 7) == 0)
-		n = 7;
+		url += 7;
 	else if (strncmp(url, "https://", 8) == 0)
-		n = 8;
+		url += 8;
 	else
 		return false;
-	/* a host must follow, and paths are appended with their own leading '/' */
-	return url[n] != '\0' && url[n] != '/' && url[strlen(url) - 1] != '/';
+	path = strchr(url, '/');
+	n = path ? (size_t)(path - url) : strlen(url);
+	if (n == 0 || n > IPXE_HOST_MAX)
+		return false;
+	memcpy(host, url, n);
+	host[n] = '\0';
+	if (!ipxe_host_valid(host))
+		return false;
+	/* paths are appended with their own leading '/' */
+	return !path || (ipxe_chars_ok(path, IPXE_URL_MAX, IPXE_ALNUM "./_-") &&
+			 path[strlen(path) - 1] != '/');
 }
 
 /* An absolute path, optionally followed by exactly "?boot=" and a 32-hex-digit boot token:
@@ -79,12 +159,39 @@ static bool ipxe_path_ok(const char *path)
 	return strncmp(q, "?boot=", 6) == 0 && names_hex_lower(q + 6, 32);
 }
 
-static bool ipxe_cmdline_ok(const char *cmdline)
+bool ipxe_cmdline_valid(const char *cmdline)
 {
+	char word[RECIPE_CMDLINE_MAX + 1];
+	const char *p;
+
 	if (!cmdline || !cmdline[0])
 		return true;
-	return recipe_cmdline_valid(cmdline) &&
-	       ipxe_chars_ok(cmdline, (size_t)-1, IPXE_CMDLINE_CHARS);
+	if (strlen(cmdline) > RECIPE_CMDLINE_MAX)
+		return false;
+	/* word by word: recipe_cmdline_valid()'s characters, or tinyboot.server= and a server URL,
+	 * which alone may hold the brackets of an IPv6 address */
+	for (p = cmdline; *p;) {
+		size_t n = strcspn(p, " ");
+
+		if (n) {
+			bool ok;
+
+			memcpy(word, p, n);
+			word[n] = '\0';
+			if (strncmp(word, IPXE_SERVER_KEY, strlen(IPXE_SERVER_KEY)) == 0 &&
+			    strpbrk(word, "[]"))
+				ok = ipxe_server_ok(word + strlen(IPXE_SERVER_KEY));
+			else
+				ok = recipe_cmdline_valid(word) &&
+				     ipxe_chars_ok(word, RECIPE_CMDLINE_MAX, IPXE_CMDLINE_CHARS);
+			if (!ok)
+				return false;
+		}
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	return true;
 }
 
 /* Count, then format: buf is written only when the whole script fits. */
@@ -130,7 +237,7 @@ int ipxe_machine_script(const struct ipxe_boot *b, char *buf, size_t len)
 	const char *cmdline;
 
 	if (!b || !ipxe_server_ok(b->server_url) || !ipxe_path_ok(b->kernel_url) ||
-	    !ipxe_path_ok(b->initrd_url) || !ipxe_cmdline_ok(b->cmdline) ||
+	    !ipxe_path_ok(b->initrd_url) || !ipxe_cmdline_valid(b->cmdline) ||
 	    !ipxe_chars_ok(b->machine, IPXE_MACHINE_MAX, IPXE_NAME_CHARS))
 		return -EINVAL;
 	cmdline = b->cmdline ? b->cmdline : "";

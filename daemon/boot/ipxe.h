@@ -11,6 +11,8 @@
 #define IPXE_MACHINE_PATH "/ipxe"
 
 #define IPXE_URL_MAX 1024        /* server_url, kernel_url and initrd_url each */
+#define IPXE_HOST_NAME_MAX 253   /* a DNS name */
+#define IPXE_HOST_MAX 260        /* HOST[:PORT] as ipxe_host_valid() takes it */
 #define IPXE_MACHINE_MAX 32
 #define IPXE_MESSAGE_MAX 200
 
@@ -18,16 +20,29 @@
  * is NULL, empty or too long), or -ENOSPC when buf is too small. buf is left untouched unless
  * the result is 0. */
 
+/* HOST[:PORT] as a URL may name the server: a DNS name or IPv4 address of [A-Za-z0-9._-] that
+ * starts with neither '-' nor '.', or an IPv6 address in brackets ("[::1]", no zone), then
+ * optionally ':' and a port 1..65535. What an HTTP Host header must be before it reaches a
+ * script. */
+bool ipxe_host_valid(const char *host);
+
+/* A kernel command line fit for a script: at most RECIPE_CMDLINE_MAX bytes of words of
+ * recipe_cmdline_valid()'s characters, except that a word "tinyboot.server=URL" whose URL is a
+ * server URL as below may hold an IPv6 address's brackets. NULL or "" is fine. */
+bool ipxe_cmdline_valid(const char *cmdline);
+
 /* The script served at /boot.ipxe: it names the machine by ${net0/mac} and ${uuid}, and says
  * which firmware and CPU the iPXE runs on (${platform}, ${buildarch}).
- * server_url: "http://" or "https://", then [A-Za-z0-9.:/-], no trailing '/'. */
+ * server_url: "http://" or "https://", HOST[:PORT] as ipxe_host_valid() takes it, then
+ * optionally a path of [A-Za-z0-9./_-] that does not end in '/'. */
 int ipxe_boot_script(const char *server_url, char *buf, size_t len);
 
 struct ipxe_boot {
 	const char *server_url;   /* as for ipxe_boot_script */
-	const char *kernel_url;   /* absolute path, [A-Za-z0-9./_-]: /artifacts/HEX/bzImage */
+	const char *kernel_url;   /* absolute path, [A-Za-z0-9./_+-]: /artifacts/HEX/bzImage or
+				   * /images/net+debug/bzImage; optionally ?boot=TOKEN (32 hex) */
 	const char *initrd_url;   /* the same */
-	const char *cmdline;      /* must pass recipe_cmdline_valid(); NULL means none */
+	const char *cmdline;      /* must pass ipxe_cmdline_valid(); NULL means none */
 	const char *machine;      /* [a-z0-9_-]{1,32}, shown on the console */
 };
 

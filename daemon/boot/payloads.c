@@ -6,14 +6,17 @@
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/etag.h"
 #include "conf/machines.h"
+#include "lib/etag.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
 #include "lib/names.h"
 
 #define PAYLOADS_SHA_SLOTS 8
@@ -99,8 +102,9 @@ const struct machine *payloads_machine(const struct machines *ms, const char *id
 {
 	const struct machine *m = machines_by_name(ms, id);
 
-	if (!m && strncmp(id, "mac-", 4) == 0 && strlen(id) == 16) {
-		/* a machine on the default entry is named after its MAC */
+	/* a machine on the default entry is named after its MAC, as http_boot_name writes it:
+	 * 12 lowercase hex digits; anything else names no machine (not the default entry) */
+	if (!m && strncmp(id, "mac-", 4) == 0 && names_hex_lower(id + 4, 12)) {
 		char mac[18];
 
 		snprintf(mac, sizeof(mac), "%.2s:%.2s:%.2s:%.2s:%.2s:%.2s", id + 4, id + 6, id + 8,
@@ -110,22 +114,47 @@ const struct machine *payloads_machine(const struct machines *ms, const char *id
 	return m;
 }
 
-/* The file's own checksum, unless NAME.sha256 beside it pins another one. */
+/* The checksum NAME.sha256 pins: 64 hex digits at its start. Absent, unreadable or not
+ * 64 hex digits: none (the file's own checksum stands); never waited on when it is a FIFO. */
+static bool payloads_pin(int payloads_fd, const char *name, char hex[DIGEST_HEX_LEN])
+{
+	char pin[300], buf[80];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (snprintf(pin, sizeof(pin), "%s.sha256", name) >= (int)sizeof(pin))
+		return false;
+	fd = fsutil_open_regular(payloads_fd, pin, O_NOFOLLOW, &st);
+	if (fd == -EINVAL)
+		log_warnx("payload %s: %s is not a regular file; ignored", name, pin);
+	if (fd < 0)
+		return false;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n < 64)
+		return false;
+	buf[64] = '\0';
+	if (!digest_is_hex(buf))
+		return false;
+	memcpy(hex, buf, DIGEST_HEX_LEN);
+	return true;
+}
+
+/* The file's own checksum, unless NAME.sha256 beside it pins another one. Only a regular file
+ * is a payload: a FIFO, a device or a directory is -ENOENT. */
 static int payloads_file_entry(int payloads_fd, struct etag_cache *etags, const char *name,
 			       uint64_t *size, char hex[DIGEST_HEX_LEN])
 {
-	char pin[300], etag[ETAG_LEN], buf[80];
+	char etag[ETAG_LEN];
 	struct stat st;
-	ssize_t n;
 	int fd, rc;
 
-	fd = openat(payloads_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = fsutil_open_regular(payloads_fd, name, O_NOFOLLOW, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -ENOENT;
-	}
+		return fd == -EINVAL ? -ENOENT : fd;
 	*size = (uint64_t)st.st_size;
 	rc = etag_cache_get(etags, fd, &st, etag);
 	close(fd);
@@ -133,17 +162,7 @@ static int payloads_file_entry(int payloads_fd, struct etag_cache *etags, const 
 		return rc;
 	memcpy(hex, etag + 1, 64);
 	hex[64] = '\0';
-	snprintf(pin, sizeof(pin), "%s.sha256", name);
-	fd = openat(payloads_fd, pin, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n >= 64) {
-			buf[64] = '\0';
-			if (digest_is_hex(buf))
-				memcpy(hex, buf, DIGEST_HEX_LEN);
-		}
-	}
+	payloads_pin(payloads_fd, name, hex);
 	return 0;
 }
 

@@ -22,8 +22,9 @@ int payloads_gen_sha256(uint64_t n, char hex[DIGEST_HEX_LEN]);
 /* Parse "N" of gen/N: 1..PAYLOADS_GEN_MAX, digits only. */
 int payloads_gen_size(const char *s, uint64_t *n);
 
-/* The machine a manifest is asked for: by name, or "mac-" + 12 hex digits for a machine that
- * falls to the default entry. NULL if none. */
+/* The machine a manifest is asked for: by name, or "mac-" + 12 lowercase hex digits for a
+ * machine that falls to the default entry (or, for a configured MAC, its own entry). NULL if
+ * none: an unknown name, a "mac-" that is not a MAC, or a MAC without an entry and no default. */
 const struct machine *payloads_machine(const struct machines *ms, const char *id);
 /* Size and expected SHA-256 of one payload: gen/N computed, or the file NAME below payloads_fd,
  * whose pinned NAME.sha256 beside it (when present and valid) wins over its bytes. */

@@ -33,13 +33,13 @@ static bool pxe_files_same(int dirfd, const char *name, const char *data, size_t
 	bool same;
 	int fd;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = fsutil_open_regular(dirfd, name, O_NOFOLLOW, &st); /* a FIFO: not the same */
 	if (fd < 0)
 		return false;
 	/* (uid_t)-1: ours, which a copy left by a run as root (owned by dnsmasq's user) is not */
 	if (uid == (uid_t)-1)
 		uid = geteuid();
-	same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len &&
+	same = (size_t)st.st_size == len &&
 	       (st.st_mode & 07777) == 0444 && st.st_uid == uid &&
 	       fsutil_read_fd(fd, len, PXE_FILES_MAX, &have, &hlen) == 0 && hlen == len &&
 	       memcmp(have, data, len) == 0;
@@ -168,10 +168,9 @@ int pxe_files_install(const char *from_dir, const char *dir, uid_t uid, gid_t gi
 			snprintf(err, errlen, "%s/%s: path too long", from_dir, name);
 			break;
 		}
-		fd = open(src, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			if (fd >= 0)
-				close(fd);
+		/* start and SIGHUP get here: a FIFO in its place is missing, not waited on */
+		fd = fsutil_open_regular(AT_FDCWD, src, 0, &st);
+		if (fd < 0) {
 			pxe_files_missing(missing, mlen, &mused, name);
 			continue;
 		}

@@ -60,10 +60,11 @@ static int bbuild_file_line(struct etag_cache *digests, const char *path, char *
 	struct stat st;
 	int fd, rc, n;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* on every image request: a FIFO in its place is refused, not waited on */
+	fd = fsutil_open_regular(AT_FDCWD, path, 0, &st);
 	if (fd < 0)
-		return -errno;
-	rc = fstat(fd, &st) ? -errno : etag_cache_get(digests, fd, &st, quoted);
+		return fd;
+	rc = etag_cache_get(digests, fd, &st, quoted);
 	close(fd);
 	if (rc)
 		return rc;
@@ -252,7 +253,7 @@ int bbuild_run(struct build_ctx *ctx)
 	if (rc)
 		return rc;
 	build_log(ctx, "# busybox toolchain: %.*s", (int)strlen(toolchain) - 1, toolchain);
-	rc = extract_source(bs, ctx->store, ctx->log_fd, src, sizeof(src), ctx->error,
+	rc = extract_source(bs, ctx->store, ctx->log_fd, ctx->cancel, src, sizeof(src), ctx->error,
 			     sizeof(ctx->error));
 	if (rc)
 		return rc;

@@ -155,13 +155,17 @@ static void builder_run_one(struct builder *b, struct build *bd)
 		rc = -ESTALE;
 		snprintf(ctx.error, sizeof(ctx.error), "the inputs of %s changed during the build; ask again", bd->variant);
 	}
+	if (!rc && b->cancel) {
+		rc = -ECANCELED; /* stopping: no time for the initramfs */
+		snprintf(ctx.error, sizeof(ctx.error), "cancelled (the daemon is stopping)");
+	}
 	if (!rc)
 		rc = artifact_publish(&ctx, bd->id, log_path, started, artifact);
 done:
 	if (rc && !ctx.error[0])
 		snprintf(ctx.error, sizeof(ctx.error), "%s", strerror(-rc));
 	if (rc)
-		build_log(&ctx, "# FAILED: %s", ctx.error);
+		build_log(&ctx, "# %s: %s", b->cancel ? "CANCELLED" : "FAILED", ctx.error);
 	if (ctx.log_fd >= 0)
 		close(ctx.log_fd);
 
@@ -188,6 +192,10 @@ done:
 		log_warnx("build %s (%s): failed: %s", bd->variant, bd->id, ctx.error);
 	} else if (!rc) {
 		log_info("build %s (%s): artifact %s in %.1f s", bd->variant, bd->id, artifact,
+			 bd->finished_at - started);
+	} else if (b->cancel) {
+		/* not remembered: the next daemon builds it again; what it left is in tmp/ or nowhere */
+		log_info("build %s (%s): cancelled after %.1f s", bd->variant, bd->id,
 			 bd->finished_at - started);
 	}
 	while (w) {
@@ -406,6 +414,11 @@ int builder_wait(struct builder *b, const char *id, void (*fn)(void *arg), void 
 	struct waiter *w;
 
 	pthread_mutex_lock(&b->lock);
+	if (b->stopping) {
+		/* builder_shutdown has answered the waiters already: nobody would call this one */
+		pthread_mutex_unlock(&b->lock);
+		return -ESHUTDOWN;
+	}
 	bd = builder_find(b, id);
 	if (!bd || (bd->state != BUILD_QUEUED && bd->state != BUILD_RUNNING)) {
 		pthread_mutex_unlock(&b->lock);
@@ -482,10 +495,9 @@ void builder_shutdown(struct builder *b)
 	b->stopping = true;
 	b->cancel = 1;
 	pthread_cond_broadcast(&b->wake);
-	/* queued builds will never run: their waiters get an answer now */
+	/* queued builds will never run and running ones are being cancelled: every waiter gets
+	 * its answer now (the daemon is stopping), not when a worker gets round to it */
 	for (struct build *bd = b->all; bd; bd = bd->next) {
-		if (bd->state != BUILD_QUEUED)
-			continue;
 		while (bd->waiters) {
 			struct waiter *w = bd->waiters;
 

@@ -31,7 +31,9 @@ struct store;
  * libraries for build keys; it must outlive the builder. */
 int builder_new(struct etag_cache *digests, const char *state_dir, unsigned workers,
 		struct builder **out);
-/* Refuse new builds, kill running ones (their make process groups), answer every waiter. */
+/* Refuse new builds and new waiters, cancel running ones (downloads abort within about a
+ * second, make process groups get SIGTERM, then SIGKILL), call every waiter's fn now. Nothing a
+ * cancelled build wrote is published or remembered as a failure. */
 void builder_shutdown(struct builder *b);
 /* Shut down if not yet done, join the workers, free. */
 void builder_free(struct builder *b);
@@ -51,7 +53,8 @@ int builder_get(struct builder *b, const char *id, struct build_info *info);
 /* Every build of this run (queued, running, finished), newest first, without log tails:
  * *out is malloc'd (NULL when there are none), *n its length. 0 or -ENOMEM. */
 int builder_list(struct builder *b, struct build_info **out, size_t *n);
-/* Call fn(arg) once when build id finishes; -EALREADY if it is not queued or running. */
+/* Call fn(arg) once when build id finishes or the builder shuts down; -EALREADY if it is not
+ * queued or running, -ESHUTDOWN once builder_shutdown ran (fn is never called then). */
 int builder_wait(struct builder *b, const char *id, void (*fn)(void *arg), void *arg);
 const char *builder_state_name(enum build_state s);
 const char *builder_compiler(const struct builder *b);

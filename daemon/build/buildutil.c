@@ -1,6 +1,7 @@
 /* buildutil.c - what the build steps share: running make with a clean environment, logging,
  * counting compiled objects for progress, the memo lookup, hashing input files. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,8 @@ static int build_run(struct build_ctx *ctx, const char *what, char *const argv[]
 		.on_line = count_objects ? build_count_line : NULL,
 		.ctx = ctx,
 		.cancel = ctx->cancel,
+		/* make deletes the target it was writing: a half-written object never looks built */
+		.cancel_signal = SIGTERM,
 		.env = env,
 		.stdin_text = stdin_text,
 	};

@@ -115,7 +115,7 @@ out:
 static int extract_locked(struct fetch_op *op, const char *tarball)
 {
 	char prefix[SOURCES_NAME_MAX + 16], xname[NAME_MAX + 1], xpath[PATH_MAX], cmd[PATH_MAX * 2 + 64];
-	struct spawn_opts so = { .log_fd = op->log_fd };
+	struct spawn_opts so = { .log_fd = op->log_fd, .cancel = op->cancel };
 	struct stat st;
 	int rc, xfd = -1, n;
 
@@ -140,6 +140,10 @@ static int extract_locked(struct fetch_op *op, const char *tarball)
 	}
 	if (rc < 0) {
 		rc = fetch_fail(op, rc, "cannot run tar: %s", strerror(-rc));
+		goto out;
+	}
+	if (rc > 0 && op->cancel && *op->cancel) {
+		rc = fetch_cancelled(op);
 		goto out;
 	}
 	if (rc > 0) {
@@ -185,13 +189,13 @@ out:
 }
 
 int extract_source(const struct source *s, const struct store *store, int log_fd,
-		   char *tree_out, size_t treelen, char *err, size_t errlen)
+		   const volatile int *cancel, char *tree_out, size_t treelen, char *err, size_t errlen)
 {
 	struct fetch_op op;
 	char tarball[PATH_MAX], file[FETCH_FILE_MAX];
 	int lock_fd = -1, rc;
 
-	rc = fetch_op_open(&op, s, store, log_fd, err, errlen, true);
+	rc = fetch_op_open(&op, s, store, log_fd, cancel, err, errlen, true);
 	if (rc < 0)
 		return rc;
 	fetch_file_name(&op, file);
@@ -211,6 +215,8 @@ int extract_source(const struct source *s, const struct store *store, int log_fd
 		rc = 0; /* complete already: not even the tarball is needed */
 	} else if (rc == 0) {
 		rc = fetch_locked(&op, tarball, sizeof(tarball));
+		if (rc == 0)
+			rc = fetch_cancelled(&op);
 		if (rc == 0)
 			rc = extract_locked(&op, tarball);
 	}

@@ -17,9 +17,10 @@
  * write the marker, sync, rename into place. The marker goes in before the rename, so the tree
  * only ever appears complete. Locking, logging and errors as fetch_source() (build/fetch.h).
  * Returns 0 with the tree's path in tree_out, or -errno as fetch_source, plus -ENOENT when the
- * tarball has no `strip` directory and -EIO when tar fails (its output is in log_fd).
+ * tarball has no `strip` directory and -EIO when tar fails (its output is in log_fd). cancel
+ * as fetch_source's: a tar in progress is killed, its temp dir removed.
  */
 int extract_source(const struct source *s, const struct store *store, int log_fd,
-		   char *tree_out, size_t treelen, char *err, size_t errlen);
+		   const volatile int *cancel, char *tree_out, size_t treelen, char *err, size_t errlen);
 
 #endif

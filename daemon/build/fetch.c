@@ -109,7 +109,7 @@ void fetch_op_close(struct fetch_op *op)
 
 /* Check the source (callers may build one by hand) and open the store's areas. */
 int fetch_op_open(struct fetch_op *op, const struct source *s, const struct store *store,
-		  int log_fd, char *err, size_t errlen, bool want_src)
+		  int log_fd, const volatile int *cancel, char *err, size_t errlen, bool want_src)
 {
 	static const struct source nameless = { .name = (char *)"(source)" };
 	int rc;
@@ -118,6 +118,7 @@ int fetch_op_open(struct fetch_op *op, const struct source *s, const struct stor
 	op->store = store;
 	op->ext = NULL;
 	op->log_fd = log_fd;
+	op->cancel = cancel;
 	op->err = err;
 	op->errlen = errlen;
 	op->sources.fd = op->tmp.fd = op->src.fd = -1;
@@ -142,6 +143,13 @@ int fetch_op_open(struct fetch_op *op, const struct source *s, const struct stor
 	if (rc < 0)
 		fetch_op_close(op);
 	return rc;
+}
+
+int fetch_cancelled(struct fetch_op *op)
+{
+	if (op->cancel && *op->cancel)
+		return fetch_fail(op, -ECANCELED, "cancelled (the daemon is stopping)");
+	return 0;
 }
 
 /* flock, not a mutex: it also keeps out another process working in the same store. */
@@ -207,6 +215,8 @@ struct fetch_xfer {
 	uint64_t got, cap;
 	bool too_big;
 	int werr;   /* errno of a failed write to the temp file */
+	const volatile int *cancel;
+	bool cancelled;
 };
 
 static size_t fetch_curl_write(char *data, size_t size, size_t nmemb, void *arg)
@@ -241,6 +251,11 @@ static int fetch_curl_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 
 	(void)ultotal;
 	(void)ulnow;
+	/* libcurl calls this at least about once a second, even on a stalled transfer */
+	if (x->cancel && *x->cancel) {
+		x->cancelled = true;
+		return 1;
+	}
 	/* dltotal is the announced length: refuse an oversize download before its body comes */
 	if ((dltotal > 0 && (uint64_t)dltotal > x->cap) || (dlnow > 0 && (uint64_t)dlnow > x->cap)) {
 		x->too_big = true;
@@ -317,7 +332,10 @@ static int fetch_curl_get(const char *url, struct fetch_xfer *x, char *msg, size
 	}
 	res = curl_easy_perform(c);
 	rc = res == CURLE_OK ? 0 : fetch_curl_errno(c, res);
-	if (x->too_big || res == CURLE_FILESIZE_EXCEEDED) {
+	if (x->cancelled) {
+		rc = -ECANCELED;
+		snprintf(msg, msglen, "the download from %s was cancelled (the daemon is stopping)", url);
+	} else if (x->too_big || res == CURLE_FILESIZE_EXCEEDED) {
 		rc = -EFBIG;
 		snprintf(msg, msglen, "%s is larger than size-max (%" PRIu64 " bytes)", url, x->cap);
 	} else if (x->werr) {
@@ -335,7 +353,7 @@ static int fetch_curl_get(const char *url, struct fetch_xfer *x, char *msg, size
 static int fetch_download(struct fetch_op *op, const char *url, char *tmpname, size_t tmplen,
 			  char *msg, size_t msglen)
 {
-	struct fetch_xfer x = { .cap = op->s->size_max };
+	struct fetch_xfer x = { .cap = op->s->size_max, .cancel = op->cancel };
 	char prefix[SOURCES_NAME_MAX + 8], hex[DIGEST_HEX_LEN];
 	int rc;
 
@@ -394,6 +412,9 @@ int fetch_locked(struct fetch_op *op, char *path_out, size_t pathlen)
 	for (size_t i = 0; i < op->s->nurls; i++) {
 		const char *url = op->s->urls[i];
 
+		rc = fetch_cancelled(op);
+		if (rc)
+			return rc;
 		rc = fetch_download(op, url, tmpname, sizeof(tmpname), msg, sizeof(msg));
 		if (rc == 0) {
 			if (renameat(op->tmp.fd, tmpname, op->sources.fd, file) < 0) {
@@ -410,6 +431,8 @@ int fetch_locked(struct fetch_op *op, char *path_out, size_t pathlen)
 				op->err[0] = '\0'; /* earlier mirrors' failures are only in the log */
 			return 0;
 		}
+		if (rc == -ECANCELED) /* the next mirror would be cancelled too */
+			return fetch_fail(op, rc, "%s", msg);
 		fetch_log(op->log_fd, "%s: %s", op->s->name, msg);
 		/* a bad checksum may be tampering: it outranks later mirrors' plain failures */
 		if (!mismatch) {
@@ -439,13 +462,13 @@ int fetch_out_path(struct fetch_op *op, char *out, size_t len, const struct fetc
 }
 
 int fetch_source(const struct source *s, const struct store *store, int log_fd,
-		 char *path_out, size_t pathlen, char *err, size_t errlen)
+		 const volatile int *cancel, char *path_out, size_t pathlen, char *err, size_t errlen)
 {
 	struct fetch_op op;
 	char file[FETCH_FILE_MAX];
 	int lock_fd = -1, rc;
 
-	rc = fetch_op_open(&op, s, store, log_fd, err, errlen, false);
+	rc = fetch_op_open(&op, s, store, log_fd, cancel, err, errlen, false);
 	if (rc < 0)
 		return rc;
 	fetch_file_name(&op, file);

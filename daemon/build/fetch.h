@@ -36,9 +36,11 @@
  *   -ENOENT, -ETIMEDOUT, -ECONNREFUSED, -EIO ...  the last URL's transfer failed
  *   -ENAMETOOLONG  pathlen too small for the path
  *   -EINVAL   the source is not complete (callers may build one by hand), or no store
+ *   -ECANCELED  *cancel (NULL: never) became non-zero: a transfer in flight is aborted within
+ *             about a second, its temp file deleted, no further URL tried
  */
 int fetch_source(const struct source *s, const struct store *store, int log_fd,
-		 char *path_out, size_t pathlen, char *err, size_t errlen);
+		 const volatile int *cancel, char *path_out, size_t pathlen, char *err, size_t errlen);
 
 /* ---- shared with extract.c: one fetch_source or extract_source call ---- */
 
@@ -55,6 +57,7 @@ struct fetch_op {
 	const struct store *store;
 	const char *ext;        /* "xz", "bz2" or "gz" */
 	int log_fd;
+	const volatile int *cancel; /* non-zero: stop (NULL: never) */
 	char *err;
 	size_t errlen;
 	struct fetch_dir sources, tmp, src; /* STORE_SOURCES, STORE_TMP, STORE_SRC; fd -1: closed */
@@ -63,7 +66,9 @@ struct fetch_op {
 /* Check the source and open the store's STORE_SOURCES and STORE_TMP (and STORE_SRC with
  * want_src). */
 int fetch_op_open(struct fetch_op *op, const struct source *s, const struct store *store,
-		  int log_fd, char *err, size_t errlen, bool want_src);
+		  int log_fd, const volatile int *cancel, char *err, size_t errlen, bool want_src);
+/* -ECANCELED, reported, once op->cancel is set; else 0. */
+int fetch_cancelled(struct fetch_op *op);
 void fetch_op_close(struct fetch_op *op);
 /* flock <name>.lock in STORE_SOURCES; *lock_fd is closed by the caller to let go. */
 int fetch_lock(struct fetch_op *op, int *lock_fd);

@@ -320,7 +320,7 @@ int kbuild_run(struct build_ctx *ctx)
 	int rc, lockfd;
 
 	kbuild_step(ctx, "kernel source");
-	rc = extract_source(ks, ctx->store, ctx->log_fd, ctx->kernel_src,
+	rc = extract_source(ks, ctx->store, ctx->log_fd, ctx->cancel, ctx->kernel_src,
 			     sizeof(ctx->kernel_src), ctx->error, sizeof(ctx->error));
 	if (rc)
 		return rc;

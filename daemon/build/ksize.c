@@ -214,7 +214,7 @@ int ksize_read(const char *path, size_t top, json_t **out, char *err, size_t err
 		rc = -ENOSYS;
 		goto out;
 	}
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC); /* a FIFO: refused below */
 	if (fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));

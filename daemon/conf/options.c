@@ -22,84 +22,97 @@ struct option_def {
 	size_t offset;
 	const char *default_value; /* NULL: unset */
 	unsigned min, max;
-	bool cli_only;
+	unsigned flags; /* OPT_CLI_ONLY, OPT_RESTART */
 	const char *help;
 	/* OPT_STRING: checks the value (0, or -EINVAL with what is wanted); NULL: any */
 	int (*check)(const char *value, char *err, size_t errlen);
 };
 
+/* Only a command-line flag (an action, or the file's own path): unknown in the file. */
+#define OPT_CLI_ONLY 1u
+/* Set up once at start (the socket, the state directory's lock and journal, thread pools,
+ * libmicrohttpd's limits): a SIGHUP that changes it is refused whole. */
+#define OPT_RESTART 2u
+
 #define OFF(field) offsetof(struct options, field)
 
 static const struct option_def option_table[] = {
-	{ "config", 'c', OPT_STRING, OFF(config_path), NULL, 0, 0, true,
+	{ "config", 'c', OPT_STRING, OFF(config_path), NULL, 0, 0, OPT_CLI_ONLY,
 	  "configuration file (flags given on the command line win over it)", NULL },
-	{ "listen", 'l', OPT_STRING, OFF(listen), "127.0.0.1:8080", 0, 0, false,
+	{ "listen", 'l', OPT_STRING, OFF(listen), "127.0.0.1:8080", 0, 0, OPT_RESTART,
 	  "ADDR:PORT to listen on; port 0 picks a free one ([::1]:PORT for IPv6)", NULL },
-	{ "state", 's', OPT_STRING, OFF(state_dir), "/var/lib/tinyboot", 0, 0, false,
+	{ "state", 's', OPT_STRING, OFF(state_dir), "/var/lib/tinyboot", 0, 0, OPT_RESTART,
 	  "state directory: artifact cache, build trees, reports", NULL },
-	{ "payloads", 'p', OPT_STRING, OFF(payload_dir), NULL, 0, 0, false,
+	{ "payloads", 'p', OPT_STRING, OFF(payload_dir), NULL, 0, 0, 0,
 	  "directory of files guests fetch under /payloads/ (default STATE/payloads)", NULL },
-	{ "recipes", 0, OPT_STRING, OFF(recipe_dir), "/usr/local/share/tinyboot/images", 0, 0, false,
+	{ "recipes", 0, OPT_STRING, OFF(recipe_dir), "/usr/local/share/tinyboot/images", 0, 0, 0,
 	  "directory of NAME.image recipes", NULL },
-	{ "kernel-config", 0, OPT_STRING, OFF(kconfig_dir), "/usr/local/share/tinyboot/kernel-config", 0, 0, false,
+	{ "kernel-config", 0, OPT_STRING, OFF(kconfig_dir), "/usr/local/share/tinyboot/kernel-config", 0, 0, 0,
 	  "directory of Kconfig fragments (and patches/)", NULL },
-	{ "rootfs", 0, OPT_STRING, OFF(rootfs_dir), "/usr/local/share/tinyboot/rootfs", 0, 0, false,
+	{ "rootfs", 0, OPT_STRING, OFF(rootfs_dir), "/usr/local/share/tinyboot/rootfs", 0, 0, 0,
 	  "directory of initramfs overlays and busybox config fragments", NULL },
-	{ "www", 0, OPT_STRING, OFF(www_dir), "/usr/local/share/tinyboot/www", 0, 0, false,
+	{ "www", 0, OPT_STRING, OFF(www_dir), "/usr/local/share/tinyboot/www", 0, 0, 0,
 	  "directory of the status page served at / (index.html, status.css, status.js)", NULL },
-	{ "sources", 0, OPT_STRING, OFF(sources_file), "/usr/local/etc/tinyboot/sources.conf", 0, 0, false,
+	{ "sources", 0, OPT_STRING, OFF(sources_file), "/usr/local/etc/tinyboot/sources.conf", 0, 0, 0,
 	  "source tarball declarations (URLs and sha256)", NULL },
-	{ "machines", 0, OPT_STRING, OFF(machines_file), NULL, 0, 0, false,
+	{ "machines", 0, OPT_STRING, OFF(machines_file), NULL, 0, 0, 0,
 	  "machines.conf: MAC -> variant, address, payloads", NULL },
-	{ "threads", 't', OPT_UINT, OFF(threads), "0", 0, 1024, false,
+	{ "threads", 't', OPT_UINT, OFF(threads), "0", 0, 1024, OPT_RESTART,
 	  "HTTP worker threads (0: one per CPU)", NULL },
-	{ "connection-timeout", 0, OPT_UINT, OFF(connection_timeout), "30", 1, 86400, false,
+	{ "connection-timeout", 0, OPT_UINT, OFF(connection_timeout), "30", 1, 86400, OPT_RESTART,
 	  "seconds an idle connection is kept", NULL },
-	{ "max-connections", 0, OPT_UINT, OFF(max_connections), "1000", 1, 100000, false,
+	{ "header-timeout", 0, OPT_UINT, OFF(header_timeout), "60", 1, 86400, 0,
+	  "seconds a client has for a whole request head (from connecting or the previous answer)", NULL },
+	{ "body-timeout", 0, OPT_UINT, OFF(body_timeout), "60", 1, 86400, 0,
+	  "seconds a client has for a whole request body", NULL },
+	{ "max-connections", 0, OPT_UINT, OFF(max_connections), "1000", 1, 100000, OPT_RESTART,
 	  "total concurrent connections", NULL },
-	{ "max-connections-per-ip", 0, OPT_UINT, OFF(max_connections_per_ip), "128", 1, 100000, false,
+	{ "max-connections-per-ip", 0, OPT_UINT, OFF(max_connections_per_ip), "128", 1, 100000, OPT_RESTART,
 	  "concurrent connections from one client address", NULL },
-	{ "connection-memory", 0, OPT_SIZE, OFF(connection_memory), "64K", 8192, 16777216, false,
+	{ "connection-memory", 0, OPT_SIZE, OFF(connection_memory), "64K", 8192, 16777216, OPT_RESTART,
 	  "memory pool per connection (request headers and small bodies)", NULL },
-	{ "drain-timeout", 0, OPT_UINT, OFF(drain_timeout), "30", 0, 3600, false,
+	{ "drain-timeout", 0, OPT_UINT, OFF(drain_timeout), "30", 0, 3600, 0,
 	  "seconds SIGTERM waits for transfers in flight", NULL },
-	{ "max-kernel-builds", 0, OPT_UINT, OFF(max_kernel_builds), "1", 1, 64, false,
+	{ "max-kernel-builds", 0, OPT_UINT, OFF(max_kernel_builds), "1", 1, 64, OPT_RESTART,
 	  "kernel builds running at once", NULL },
-	{ "build-jobs", 'j', OPT_UINT, OFF(build_jobs), "0", 0, 1024, false,
+	{ "build-jobs", 'j', OPT_UINT, OFF(build_jobs), "0", 0, 1024, 0,
 	  "make -j for each build (0: one per CPU)", NULL },
-	{ "retry-after", 0, OPT_UINT, OFF(retry_after), "5", 1, 3600, false,
+	{ "retry-after", 0, OPT_UINT, OFF(retry_after), "5", 1, 3600, 0,
 	  "Retry-After seconds sent while an image is being built", NULL },
-	{ "report-timeout", 0, OPT_UINT, OFF(report_timeout), "120", 1, 86400, false,
+	{ "max-waiting", 0, OPT_UINT, OFF(max_waiting), "64", 0, 100000, 0,
+	  "GET /images/...?wait=1 requests held open until their build ends; more are answered "
+	  "503 + Retry-After at once (0: none held)", NULL },
+	{ "report-timeout", 0, OPT_UINT, OFF(report_timeout), "120", 1, 86400, 0,
 	  "seconds after which a boot without a report shows as timed out", NULL },
-	{ "log-level", 'v', OPT_LEVEL, OFF(log_level), "info", 0, 0, false,
+	{ "log-level", 'v', OPT_LEVEL, OFF(log_level), "info", 0, 0, 0,
 	  "error, warn, info or debug", NULL },
-	{ "pxe", 0, OPT_STRING, OFF(pxe), "off", 0, 0, false,
+	{ "pxe", 0, OPT_STRING, OFF(pxe), "off", 0, 0, 0,
 	  "PXE service: off; proxy (boot information beside the site's DHCP server); dhcp (the DHCP "
 	  "server of an isolated lab segment); proxy and dhcp run dnsmasq", pxeopts_check_mode },
-	{ "pxe-interface", 0, OPT_STRING, OFF(pxe_interface), NULL, 0, 0, false,
+	{ "pxe-interface", 0, OPT_STRING, OFF(pxe_interface), NULL, 0, 0, 0,
 	  "the interface on the lab network that DHCP and TFTP are served on", pxeopts_check_interface },
-	{ "pxe-server-address", 0, OPT_STRING, OFF(pxe_server_address), NULL, 0, 0, false,
+	{ "pxe-server-address", 0, OPT_STRING, OFF(pxe_server_address), NULL, 0, 0, 0,
 	  "IPv4 address in the boot URLs (default: pxe-interface's first IPv4 address)",
 	  pxeopts_check_address },
-	{ "pxe-range", 0, OPT_STRING, OFF(pxe_range), NULL, 0, 0, false,
+	{ "pxe-range", 0, OPT_STRING, OFF(pxe_range), NULL, 0, 0, 0,
 	  "FIRST,LAST: the addresses leased in dhcp mode (inside pxe-interface's subnet)",
 	  pxeopts_check_range },
-	{ "pxe-lease-time", 0, OPT_STRING, OFF(pxe_lease_time), "1h", 0, 0, false,
+	{ "pxe-lease-time", 0, OPT_STRING, OFF(pxe_lease_time), "1h", 0, 0, 0,
 	  "lease time in dhcp mode: seconds, or with m, h, d, w; or infinite", pxeopts_check_lease },
-	{ "pxe-router", 0, OPT_STRING, OFF(pxe_router), NULL, 0, 0, false,
+	{ "pxe-router", 0, OPT_STRING, OFF(pxe_router), NULL, 0, 0, 0,
 	  "default gateway handed out in dhcp mode (default: none)", pxeopts_check_address },
-	{ "pxe-dns", 0, OPT_STRING, OFF(pxe_dns), NULL, 0, 0, false,
+	{ "pxe-dns", 0, OPT_STRING, OFF(pxe_dns), NULL, 0, 0, 0,
 	  "DNS servers handed out in dhcp mode, A[,B[,C]] (default: none)", pxeopts_check_dns },
-	{ "pxe-dnsmasq", 0, OPT_STRING, OFF(pxe_dnsmasq), NULL, 0, 0, false,
+	{ "pxe-dnsmasq", 0, OPT_STRING, OFF(pxe_dnsmasq), NULL, 0, 0, 0,
 	  "the dnsmasq program (default: dnsmasq on PATH, else /usr/sbin/dnsmasq)",
 	  pxeopts_check_program },
-	{ "pxe-boot-programs", 0, OPT_STRING, OFF(pxe_boot_programs), "/usr/lib/ipxe", 0, 0, false,
+	{ "pxe-boot-programs", 0, OPT_STRING, OFF(pxe_boot_programs), "/usr/lib/ipxe", 0, 0, 0,
 	  "where undionly.kpxe, snponly.efi and ipxe.efi are (Debian's ipxe package)",
 	  pxeopts_check_path },
-	{ "check", 'n', OPT_ACTION, OFF(check_only), NULL, 0, 0, true,
+	{ "check", 'n', OPT_ACTION, OFF(check_only), NULL, 0, 0, OPT_CLI_ONLY,
 	  "check the configuration, print 'configuration OK' or the error, and exit", NULL },
-	{ "help", 'h', OPT_ACTION, OFF(show_help), NULL, 0, 0, true, "show this help", NULL },
-	{ "version", 'V', OPT_ACTION, OFF(show_version), NULL, 0, 0, true, "show the version", NULL },
+	{ "help", 'h', OPT_ACTION, OFF(show_help), NULL, 0, 0, OPT_CLI_ONLY, "show this help", NULL },
+	{ "version", 'V', OPT_ACTION, OFF(show_version), NULL, 0, 0, OPT_CLI_ONLY, "show the version", NULL },
 };
 
 #define OPTION_COUNT (sizeof(option_table) / sizeof(option_table[0]))
@@ -279,7 +292,7 @@ static int option_line(struct conffile *cf, char *line, void *arg)
 	for (size_t i = 0; i < OPTION_COUNT; i++)
 		if (strcmp(option_table[i].name, name) == 0)
 			def = &option_table[i];
-	if (!def || def->cli_only)
+	if (!def || (def->flags & OPT_CLI_ONLY))
 		return conffile_unknown_key(cf, name);
 	rc = option_set(arg, def, value, msg, sizeof(msg));
 	if (rc == -ENOMEM)
@@ -315,6 +328,52 @@ int options_load(struct options *o, int argc, char *const argv[], char *err, siz
 	return rc;
 }
 
+/* One option's value in two sets the same? Strings may be NULL (unset). */
+static bool option_equal(const struct option_def *def, const struct options *a,
+			 const struct options *b)
+{
+	const char *pa = (const char *)a + def->offset, *pb = (const char *)b + def->offset;
+
+	switch (def->type) {
+	case OPT_STRING: {
+		const char *sa = *(char *const *)pa, *sb = *(char *const *)pb;
+
+		return sa == sb || (sa && sb && strcmp(sa, sb) == 0);
+	}
+	case OPT_UINT:
+	case OPT_SIZE:
+		return *(const unsigned *)pa == *(const unsigned *)pb;
+	case OPT_LEVEL:
+		return *(const enum log_level *)pa == *(const enum log_level *)pb;
+	case OPT_ACTION:
+		return true;
+	}
+	return false;
+}
+
+unsigned options_restart_changes(const struct options *running, const struct options *loaded,
+				 char *names, size_t len)
+{
+	unsigned changed = 0;
+	size_t used = 0;
+
+	if (len)
+		names[0] = '\0';
+	for (size_t i = 0; i < OPTION_COUNT; i++) {
+		const struct option_def *def = &option_table[i];
+		int n;
+
+		if (!(def->flags & OPT_RESTART) || option_equal(def, running, loaded))
+			continue;
+		changed++;
+		if (used >= len)
+			continue;
+		n = snprintf(names + used, len - used, "%s%s", changed > 1 ? ", " : "", def->name);
+		used = n < 0 ? len : used + (size_t)n;
+	}
+	return changed;
+}
+
 void options_print_help(const char *prog)
 {
 	printf("usage: %s [options]\n\n"
@@ -334,6 +393,8 @@ void options_print_help(const char *prog)
 		printf("  %-32s %s", flag, def->help);
 		if (def->default_value)
 			printf(" [%s]", def->default_value);
+		if (def->flags & OPT_RESTART)
+			printf(" (restart to change)");
 		putchar('\n');
 	}
 	printf("\nexit codes: 0 ok, 1 bad usage or configuration, 2 cannot open a directory,\n"

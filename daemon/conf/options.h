@@ -20,6 +20,8 @@ struct options {
 	char *machines_file;
 	unsigned threads; /* 0: one per CPU */
 	unsigned connection_timeout;
+	unsigned header_timeout; /* whole request head, however busy the client keeps the line */
+	unsigned body_timeout;	 /* whole request body */
 	unsigned max_connections;
 	unsigned max_connections_per_ip;
 	unsigned connection_memory;
@@ -27,6 +29,7 @@ struct options {
 	unsigned max_kernel_builds;
 	unsigned build_jobs; /* 0: one per CPU */
 	unsigned retry_after;
+	unsigned max_waiting; /* ?wait=1 requests held open at once */
 	unsigned report_timeout;
 	enum log_level log_level;
 	/* PXE service (conf/pxeopts.h reads these) */
@@ -54,5 +57,9 @@ int options_load_file(struct options *o, const char *path, char *err, size_t err
 /* The full sequence: defaults, config file named on the command line, then flags again so they win. */
 int options_load(struct options *o, int argc, char *const argv[], char *err, size_t errlen);
 void options_print_help(const char *prog);
+/* The options only a restart can change whose values differ between running and loaded: their
+ * count, and their names ("state, threads") in names (cut to len). */
+unsigned options_restart_changes(const struct options *running, const struct options *loaded,
+				 char *names, size_t len);
 
 #endif

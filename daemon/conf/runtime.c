@@ -12,6 +12,40 @@
 #include "lib/fsutil.h"
 #include "conf/machines.h"
 
+/* Could mkdir -p make path? Its nearest existing ancestor must be a directory we may write to
+ * and enter. Creates nothing: for -n. */
+static int runtime_creatable(const char *path, char *err, size_t errlen)
+{
+	char buf[4096], *slash;
+	struct stat st;
+	int rc = 0;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		rc = -ENAMETOOLONG;
+	while (!rc && stat(buf, &st) < 0) {
+		if (errno != ENOENT || strcmp(buf, ".") == 0 || strcmp(buf, "/") == 0) {
+			rc = -errno;
+			break;
+		}
+		slash = strrchr(buf, '/');
+		if (!slash)
+			snprintf(buf, sizeof(buf), ".");
+		else if (slash == buf)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if (!rc && !S_ISDIR(st.st_mode))
+		rc = -ENOTDIR;
+	if (!rc && access(buf, W_OK | X_OK) < 0)
+		rc = -errno;
+	if (rc)
+		snprintf(err, errlen, "create %s: %s", path, strerror(-rc));
+	return rc;
+}
+
+/* create: mkdir -p first. Without it (for -n) a directory that does not exist is not opened:
+ * -ENOENT, after checking that it could be made. */
 static int runtime_open_dir(const char *path, bool create, char *err, size_t errlen)
 {
 	int fd, rc;
@@ -32,12 +66,13 @@ static int runtime_open_dir(const char *path, bool create, char *err, size_t err
 	return fd;
 }
 
-static int runtime_subdir(int parent, const char *name, const char *parent_path, char *err,
-			  size_t errlen)
+/* STATE/NAME: made when create, else opened if it is there (-ENOENT quietly if not). */
+static int runtime_subdir(int parent, const char *name, const char *parent_path, bool create,
+			  char *err, size_t errlen)
 {
 	int fd, rc;
 
-	if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
+	if (create && mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
 		rc = -errno;
 		snprintf(err, errlen, "create %s/%s: %s", parent_path, name, strerror(errno));
 		return rc;
@@ -45,6 +80,8 @@ static int runtime_subdir(int parent, const char *name, const char *parent_path,
 	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
+		if (!create && rc == -ENOENT)
+			return rc;
 		snprintf(err, errlen, "open %s/%s: %s", parent_path, name, strerror(errno));
 		return rc;
 	}
@@ -83,7 +120,27 @@ static int runtime_absolute(char **path, char *err, size_t errlen)
 	return 0;
 }
 
-int runtime_open(struct options *opts, struct runtime **out, char *err, size_t errlen)
+/* -n: a state directory that is not there yet, named as the daemon would make it. */
+static int runtime_absolute_missing(char **path, char *err, size_t errlen)
+{
+	char cwd[4096], *joined;
+
+	if ((*path)[0] == '/')
+		return 0;
+	if (!getcwd(cwd, sizeof(cwd)) || asprintf(&joined, "%s/%s", cwd, *path) < 0) {
+		int rc = errno ? -errno : -ENOMEM;
+
+		snprintf(err, errlen, "%s: %s", *path, strerror(-rc));
+		return rc;
+	}
+	free(*path);
+	*path = joined;
+	return 0;
+}
+
+/* runtime_open, and with create false the same checks without a change on disk (-n). */
+static int runtime_load(struct options *opts, bool create, struct runtime **out, char *err,
+			size_t errlen)
 {
 	struct runtime *rt = calloc(1, sizeof(*rt));
 	int rc;
@@ -97,12 +154,16 @@ int runtime_open(struct options *opts, struct runtime **out, char *err, size_t e
 	rt->state_fd = rt->payloads_fd = -1;
 	atomic_init(&rt->refs, 1);
 
-	rc = runtime_open_dir(rt->opts.state_dir, true, err, errlen);
+	rc = runtime_open_dir(rt->opts.state_dir, create, err, errlen);
+	if (rc >= 0)
+		rt->state_fd = rc;
+	else if ((rc == -ENOENT || rc == -ENOTDIR) && !create)
+		rc = runtime_creatable(rt->opts.state_dir, err, errlen); /* -n: made at start */
 	if (rc < 0)
 		goto fail;
-	rt->state_fd = rc;
-	if ((rc = runtime_absolute(&rt->opts.state_dir, err, errlen)) ||
-	    (rc = runtime_absolute(&rt->opts.payload_dir, err, errlen)))
+	rc = rt->state_fd >= 0 ? runtime_absolute(&rt->opts.state_dir, err, errlen)
+			       : runtime_absolute_missing(&rt->opts.state_dir, err, errlen);
+	if (rc || (rc = runtime_absolute(&rt->opts.payload_dir, err, errlen)))
 		goto fail;
 	/* build inputs may be missing until a build asks for them; made absolute when present */
 	runtime_absolute(&rt->opts.recipe_dir, err, errlen);
@@ -111,13 +172,18 @@ int runtime_open(struct options *opts, struct runtime **out, char *err, size_t e
 	runtime_absolute(&rt->opts.sources_file, err, errlen);
 	runtime_absolute(&rt->opts.machines_file, err, errlen);
 	err[0] = '\0';
-	if (rt->opts.payload_dir)
+	if (rt->opts.payload_dir) {
 		rc = runtime_open_dir(rt->opts.payload_dir, false, err, errlen);
-	else
-		rc = runtime_subdir(rt->state_fd, "payloads", rt->opts.state_dir, err, errlen);
-	if (rc < 0)
-		goto fail;
-	rt->payloads_fd = rc;
+		if (rc < 0)
+			goto fail;
+		rt->payloads_fd = rc;
+	} else if (rt->state_fd >= 0) {
+		rc = runtime_subdir(rt->state_fd, "payloads", rt->opts.state_dir, create, err, errlen);
+		if (rc >= 0)
+			rt->payloads_fd = rc;
+		else if (rc != -ENOENT || create) /* -n: STATE/payloads is made at start */
+			goto fail;
+	}
 	if (rt->opts.machines_file) {
 		rc = machines_load(rt->opts.machines_file, &rt->machines, err, errlen);
 		if (rc)
@@ -128,6 +194,16 @@ int runtime_open(struct options *opts, struct runtime **out, char *err, size_t e
 fail:
 	runtime_free(rt);
 	return rc;
+}
+
+int runtime_open(struct options *opts, struct runtime **out, char *err, size_t errlen)
+{
+	return runtime_load(opts, true, out, err, errlen);
+}
+
+int runtime_check(struct options *opts, struct runtime **out, char *err, size_t errlen)
+{
+	return runtime_load(opts, false, out, err, errlen);
 }
 
 struct runtime *runtime_get(struct runtime_slot *slot)

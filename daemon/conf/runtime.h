@@ -24,8 +24,12 @@ struct runtime_slot {
 	struct runtime *rt;
 };
 
-/* Takes ownership of *opts (it is left zeroed) whether or not it succeeds. */
+/* Takes ownership of *opts (it is left zeroed) whether or not it succeeds. Creates the state
+ * directory and STATE/payloads when they are missing. */
 int runtime_open(struct options *opts, struct runtime **out, char *err, size_t errlen);
+/* The same checks for -n, changing nothing on disk: a state directory (or STATE/payloads) that
+ * is not there yet is not created, only checked to be creatable, and its fd is -1. */
+int runtime_check(struct options *opts, struct runtime **out, char *err, size_t errlen);
 struct runtime *runtime_get(struct runtime_slot *slot);
 void runtime_put(struct runtime *rt);
 /* Swap in a new runtime; the old one goes when its last request ends. */

@@ -2,9 +2,14 @@
 #include "conf/variant.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/fsutil.h"
 
 void variant_free(struct variant *v)
 {
@@ -84,7 +89,8 @@ int variant_parse(const struct options *o, const char *text, struct variant **ou
 	}
 	while ((tok = strtok_r(NULL, "+", &save))) {
 		char path[4096];
-		FILE *f;
+		struct stat st;
+		int fd;
 
 		if (!recipe_name_valid(tok)) {
 			snprintf(err, errlen, "'%s' is not a valid fragment name", tok);
@@ -92,13 +98,14 @@ int variant_parse(const struct options *o, const char *text, struct variant **ou
 			goto fail;
 		}
 		snprintf(path, sizeof(path), "%s/%s.config", o->kconfig_dir, tok);
-		f = fopen(path, "re");
-		if (!f) {
+		/* requests get here: a FIFO in its place is refused, not waited on */
+		fd = fsutil_open_regular(AT_FDCWD, path, 0, &st);
+		if (fd < 0) {
 			variant_unknown("fragment", tok, o->kconfig_dir, ".config", err, errlen);
 			rc = -ENOENT;
 			goto fail;
 		}
-		fclose(f);
+		close(fd);
 		/* already in the recipe, or asked for twice: changes nothing */
 		if (name_list_has(&v->recipe->fragments, tok) || name_list_has(&v->extra, tok))
 			continue;

@@ -2,41 +2,80 @@
 #include "http/boot.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "boot/boots.h"
 #include "boot/ipxe.h"
+#include "boot/report.h"
 #include "build/builder.h"
 #include "conf/machines.h"
 #include "conf/recipe.h"
 #include "conf/variant.h"
 #include "http/reply.h"
+#include "lib/listen.h"
 #include "lib/log.h"
 #include "lib/names.h"
 #include "http/status.h"
 
 #define HTTP_BOOT_SCRIPT_MAX 8192
 #define HTTP_BOOT_CMDLINE_MAX 2048
+/* what a script and a command line are first built with, to check them before a boot exists */
+#define HTTP_BOOT_TOKEN_STANDIN "00000000000000000000000000000000"
 
-/* The base URL guests use: the Host header iPXE sent, when it is a plain host[:port]. */
+/* The address this connection came in on, as HOST:PORT ("[v6]:PORT"): a wildcard listener's
+ * own address says nothing a guest could use. An IPv4 client of an IPv6 socket gets IPv4. */
+static int http_boot_local_address(struct request *r, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -ENOTCONN;
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 six = *(struct sockaddr_in6 *)&ss;
+
+		if (IN6_IS_ADDR_V4MAPPED(&six.sin6_addr)) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+			memset(&ss, 0, sizeof(ss));
+			sin->sin_family = AF_INET;
+			sin->sin_port = six.sin6_port;
+			memcpy(&sin->sin_addr, &six.sin6_addr.s6_addr[12], 4);
+		}
+	} else if (ss.ss_family != AF_INET) {
+		return -EAFNOSUPPORT;
+	}
+	return listen_format(&ss, out, len);
+}
+
+/* The base URL guests use: the Host header iPXE sent, when it is a plain HOST[:PORT] (an IPv6
+ * address in brackets); without one (HTTP/1.0), or with one that is not, the address the
+ * request came in on. Nothing unchecked reaches a script. */
 static int http_boot_server_url(struct request *r, char *out, size_t len)
 {
 	const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	char local[IPXE_HOST_MAX + 1];
+	int rc;
 
-	if (!host || !*host || strlen(host) > 255 ||
-	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:-[]") != strlen(host))
-		host = r->tb->listen_address;
+	if (!host || !ipxe_host_valid(host)) {
+		rc = http_boot_local_address(r, local, sizeof(local));
+		if (rc)
+			return rc;
+		host = local;
+	}
 	return snprintf(out, len, "http://%s", host) < (int)len ? 0 : -ENAMETOOLONG;
 }
 
+/* A server a client names in POST /api/v1/boots: http://HOST[:PORT], as a Host header may be. */
 static bool http_boot_server_valid(const char *url)
 {
-	size_t n = strlen(url);
-
-	return n > 7 && n < 256 && strncmp(url, "http://", 7) == 0 &&
-	       strspn(url + 7, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:-[]") == n - 7;
+	return strncmp(url, "http://", 7) == 0 && ipxe_host_valid(url + 7);
 }
 
 /* Machines that fall to the default entry are still told apart: by their MAC. */
@@ -65,8 +104,9 @@ static int http_boot_cmdline(const struct variant *v, const struct machine *m, c
 			     m->gw, m->args[0] ? " " : "", m->args, poweroff ? " tinyboot.poweroff=1" : "");
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
-	/* every piece was checked on its own; check the whole once more before it goes anywhere */
-	return recipe_cmdline_valid(out) ? 0 : -EINVAL;
+	/* every piece was checked on its own; check the whole once more before it goes anywhere
+	 * (the server may be an IPv6 address in brackets, which only that word may hold) */
+	return ipxe_cmdline_valid(out) ? 0 : -EINVAL;
 }
 
 static enum MHD_Result http_boot_script_text(struct request *r, const char *script)
@@ -135,7 +175,7 @@ static enum MHD_Result http_boot_refuse(struct request *r, const struct machine 
 {
 	char name[40], token[BOOTS_TOKEN_LEN], script[HTTP_BOOT_SCRIPT_MAX];
 	struct boots_new n = { .machine = name, .mac = mac, .variant = variant, .artifact = "",
-			       .firmware = ipxe_firmware_name(firmware) };
+			       .firmware = ipxe_firmware_name(firmware), .unlisted = m->is_default };
 	int rc;
 
 	http_boot_name(m, mac, name);
@@ -150,12 +190,36 @@ static enum MHD_Result http_boot_refuse(struct request *r, const struct machine 
 	return http_boot_script_text(r, script);
 }
 
+/* The machine's script for boot token: built, content-addressed URLs; still building, the stable
+ * name, which answers 503 + Retry-After until it is built (iPXE waits on that by itself). */
+static int http_boot_script_for(const struct variant *v, const struct machine *m,
+				const struct build_info *info, const char *name, const char *server,
+				const char *token, char *script, size_t len)
+{
+	char kernel[400], initrd[400], cmdline[HTTP_BOOT_CMDLINE_MAX];
+	int rc;
+
+	if (info->state == BUILD_DONE) {
+		snprintf(kernel, sizeof(kernel), "/artifacts/%s/bzImage?boot=%s", info->artifact, token);
+		snprintf(initrd, sizeof(initrd), "/artifacts/%s/initrd?boot=%s", info->artifact, token);
+	} else {
+		snprintf(kernel, sizeof(kernel), "/images/%s/bzImage?boot=%s", v->name, token);
+		snprintf(initrd, sizeof(initrd), "/images/%s/initrd?boot=%s", v->name, token);
+	}
+	rc = http_boot_cmdline(v, m, name, server, token, false, cmdline, sizeof(cmdline));
+	if (rc)
+		return rc;
+	struct ipxe_boot b = { .server_url = server, .kernel_url = kernel, .initrd_url = initrd,
+			       .cmdline = cmdline, .machine = name };
+	return ipxe_machine_script(&b, script, len);
+}
+
 enum MHD_Result http_boot_machine_script(struct request *r)
 {
 	const char *mac_in = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "mac");
 	const char *uuid_in = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "uuid");
-	char mac[18], err[2048], server[300], script[HTTP_BOOT_SCRIPT_MAX], cmdline[HTTP_BOOT_CMDLINE_MAX];
-	char token[BOOTS_TOKEN_LEN], kernel[400], initrd[400], name[40], chosen[VARIANT_NAME_MAX + 1];
+	char mac[18], err[2048], server[300], script[HTTP_BOOT_SCRIPT_MAX];
+	char token[BOOTS_TOKEN_LEN], name[40], chosen[VARIANT_NAME_MAX + 1];
 	enum ipxe_firmware firmware;
 	const char *buildarch;
 	struct variant *v = NULL;
@@ -198,28 +262,31 @@ enum MHD_Result http_boot_machine_script(struct request *r)
 	http_boot_name(m, mac, name);
 	struct boots_new n = { .machine = name, .mac = mac, .variant = v->name,
 			       .artifact = info.state == BUILD_DONE ? info.artifact : "",
-			       .firmware = ipxe_firmware_name(firmware), .timeout_s = r->rt->opts.report_timeout };
-	rc = boots_create(r->tb->boots, &n, token);
-	/* built: content-addressed URLs; still building: the stable name answers 503 + Retry-After,
-	 * which iPXE waits on by itself */
-	if (info.state == BUILD_DONE) {
-		snprintf(kernel, sizeof(kernel), "/artifacts/%s/bzImage?boot=%s", info.artifact, token);
-		snprintf(initrd, sizeof(initrd), "/artifacts/%s/initrd?boot=%s", info.artifact, token);
-	} else {
-		snprintf(kernel, sizeof(kernel), "/images/%s/bzImage?boot=%s", v->name, token);
-		snprintf(initrd, sizeof(initrd), "/images/%s/initrd?boot=%s", v->name, token);
-	}
+			       .firmware = ipxe_firmware_name(firmware), .timeout_s = r->rt->opts.report_timeout,
+			       .unlisted = m->is_default };
+	/* the whole script is built once with a stand-in token before the boot exists: a script
+	 * that cannot be built leaves no boot behind to time out */
+	rc = http_boot_server_url(r, server, sizeof(server));
 	if (!rc)
-		rc = http_boot_server_url(r, server, sizeof(server));
-	if (!rc)
-		rc = http_boot_cmdline(v, m, name, server, token, false, cmdline, sizeof(cmdline));
-	struct ipxe_boot b = { .server_url = server, .kernel_url = kernel, .initrd_url = initrd,
-			       .cmdline = cmdline, .machine = name };
-	if (!rc)
-		rc = ipxe_machine_script(&b, script, sizeof(script));
-	variant_free(v);
-	if (rc)
+		rc = http_boot_script_for(v, m, &info, name, server, HTTP_BOOT_TOKEN_STANDIN, script,
+					  sizeof(script));
+	if (rc) {
+		log_warnx("machine %s: cannot build its script: %s", name, strerror(-rc));
+		variant_free(v);
 		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the script for %s", m->name);
+	}
+	rc = boots_create(r->tb->boots, &n, token);
+	if (rc) {
+		variant_free(v);
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot record the boot of %s: %s",
+				       m->name, strerror(-rc));
+	}
+	rc = http_boot_script_for(v, m, &info, name, server, token, script, sizeof(script));
+	variant_free(v);
+	if (rc) {
+		boots_fail(r->tb->boots, token, "the daemon could not build its boot script");
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the script for %s", m->name);
+	}
 	boots_event(r->tb->boots, token, "script served");
 	return http_boot_script_text(r, script);
 }
@@ -246,7 +313,8 @@ enum MHD_Result http_boot_create(struct request *r)
 	}
 	if (!http_boot_server_valid(server)) {
 		json_decref(body);
-		return http_send_error(r, MHD_HTTP_BAD_REQUEST, "server must be http://HOST:PORT");
+		return http_send_error(r, MHD_HTTP_BAD_REQUEST,
+				       "server must be http://HOST[:PORT], an IPv6 address in brackets");
 	}
 	m = http_boot_lookup(r, mac_in, NULL, mac, &status, err, sizeof(err));
 	if (!m) {
@@ -271,10 +339,21 @@ enum MHD_Result http_boot_create(struct request *r)
 	http_boot_name(m, mac, name);
 	/* QEMU starts this kernel itself (-kernel): no iPXE said which firmware */
 	struct boots_new n = { .machine = name, .mac = mac, .variant = v->name, .artifact = info.artifact,
-			       .timeout_s = r->rt->opts.report_timeout };
+			       .timeout_s = r->rt->opts.report_timeout, .unlisted = m->is_default };
+	/* checked with a stand-in token first: a command line that cannot be built leaves no boot */
+	rc = http_boot_cmdline(v, m, name, server, HTTP_BOOT_TOKEN_STANDIN, poweroff, cmdline, sizeof(cmdline));
+	if (rc) {
+		json_decref(body);
+		variant_free(v);
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the command line of %s: %s",
+				       name, strerror(-rc));
+	}
 	rc = boots_create(r->tb->boots, &n, token);
-	if (!rc)
+	if (!rc) {
 		rc = http_boot_cmdline(v, m, name, server, token, poweroff, cmdline, sizeof(cmdline));
+		if (rc)
+			boots_fail(r->tb->boots, token, "the daemon could not build its command line");
+	}
 	if (rc) {
 		json_decref(body);
 		variant_free(v);
@@ -300,45 +379,176 @@ enum MHD_Result http_boot_get(struct request *r, const char *token)
 	return http_send_json(r, MHD_HTTP_OK, j);
 }
 
+/* Why a report was refused, as a status: the token is the proof that the sender is the guest
+ * of that boot, so an unknown token is a 404 (never handed out, or no longer held in memory),
+ * a real token under another machine's name a 403, and a second report for a boot a 409. */
+static unsigned http_boot_report_status(int rc, const char **why)
+{
+	switch (rc) {
+	case -ENOENT:
+		*why = "no such boot (the token is unknown, or the boot is no longer held)";
+		return MHD_HTTP_NOT_FOUND;
+	case -EPERM:
+		*why = "the boot token belongs to another machine";
+		return MHD_HTTP_FORBIDDEN;
+	case -EALREADY:
+		*why = "the boot already has its report, or the daemon failed it";
+		return MHD_HTTP_CONFLICT;
+	case -ENOSPC:
+	case -EDQUOT:
+	case -EFBIG:
+		*why = "report not stored: the state directory is full";
+		return MHD_HTTP_INSUFFICIENT_STORAGE;
+	default:
+		*why = "report not stored";
+		return MHD_HTTP_INSUFFICIENT_STORAGE;
+	}
+}
+
 enum MHD_Result http_boot_report(struct request *r)
 {
-	const char *token = NULL, *machine = NULL;
+	struct report_info info;
+	const char *why;
 	char err[512];
 	json_error_t jerr;
-	json_t *report;
-	bool ok = false;
+	json_t *report, *clean;
 	int rc;
 
 	report = json_loadb(r->body ? r->body : "", r->body_len, 0, &jerr);
 	if (!report)
 		return http_send_error(r, MHD_HTTP_BAD_REQUEST, "report is not JSON: %s", jerr.text);
-	rc = boots_validate_report(report, &token, &machine, &ok, err, sizeof(err));
-	if (rc) {
-		json_decref(report);
-		return http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
-	}
-	rc = boots_report(r->tb->boots, token, machine, ok, report);
-	log_info("report from %s (boot %s): %s", machine, token && *token ? token : "-", ok ? "ok" : "FAILED");
+	rc = report_validate(report, &clean, &info, err, sizeof(err));
 	json_decref(report);
 	if (rc)
-		return http_send_error(r, MHD_HTTP_INSUFFICIENT_STORAGE, "report not stored: %s", strerror(-rc));
-	return http_send_json(r, MHD_HTTP_CREATED, json_pack("{s:b, s:b}", "stored", 1, "ok", ok));
+		return http_send_error(r, rc == -EINVAL ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR,
+				       "%s", err);
+	rc = boots_report(r->tb->boots, info.token, info.machine, info.ok, clean);
+	if (rc) {
+		unsigned status = http_boot_report_status(rc, &why);
+
+		log_info("report from %s refused: %u %s%s%s", info.machine, status, why,
+			 status == MHD_HTTP_INSUFFICIENT_STORAGE ? ": " : "",
+			 status == MHD_HTTP_INSUFFICIENT_STORAGE ? strerror(-rc) : "");
+		json_decref(clean);
+		if (status == MHD_HTTP_INSUFFICIENT_STORAGE)
+			return http_send_error(r, status, "%s: %s", why, strerror(-rc));
+		return http_send_error(r, status, "%s", why);
+	}
+	log_info("report from %s: %s", info.machine, info.ok ? "ok" : "FAILED");
+	json_decref(clean);
+	return http_send_json(r, MHD_HTTP_CREATED, json_pack("{s:b, s:b}", "stored", 1, "ok", info.ok));
+}
+
+/* A page of GET /api/v1/machines. A stored report is at most ~20 KB of JSON (a 16 KiB body cut
+ * to the known fields), so a page is at most ~20 MB; a lab rarely has more machines than a page
+ * (unlisted MACs are held to BOOTS_UNLISTED_MAX boots), and the CLI reads the first page. */
+#define HTTP_BOOT_MACHINES_DEFAULT 1000
+#define HTTP_BOOT_MACHINES_MAX 1000
+
+static int http_boot_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* ?limit=N (1..HTTP_BOOT_MACHINES_MAX, default HTTP_BOOT_MACHINES_DEFAULT) and ?after=NAME. */
+static int http_boot_machines_query(struct request *r, size_t *limit, const char **after)
+{
+	const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "limit");
+	char *end;
+	unsigned long n;
+
+	*limit = HTTP_BOOT_MACHINES_DEFAULT;
+	*after = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "after");
+	if (*after && strlen(*after) > 64)
+		return -EINVAL;
+	if (!v)
+		return 0;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (!*v || *v < '0' || *v > '9' || *end || errno || n < 1 || n > HTTP_BOOT_MACHINES_MAX)
+		return -EINVAL;
+	*limit = n;
+	return 0;
+}
+
+/* The page as JSON, with a Link to the next one when there is more (RFC 8288, as GitHub does):
+ * the body stays one object keyed by machine name. */
+static enum MHD_Result http_boot_machines_send(struct request *r, json_t *out, const char *next,
+					       size_t limit)
+{
+	struct MHD_Response *resp;
+	char *text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS), link[256];
+	size_t len;
+
+	json_decref(out);
+	if (!text)
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	len = strlen(text);
+	text[len] = '\n'; /* json_dumps leaves room for its NUL: the newline takes it */
+	resp = MHD_create_response_from_buffer(len + 1, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (next && recipe_name_valid(next) && snprintf(link, sizeof(link), "</api/v1/machines?limit=%zu&after=%s>; rel=\"next\"",
+			     limit, next) < (int)sizeof(link))
+		MHD_add_response_header(resp, "Link", link);
+	return http_send(r, MHD_HTTP_OK, resp);
 }
 
 enum MHD_Result http_boot_machines(struct request *r)
 {
-	json_t *out = boots_machines_json(r->tb->boots);
+	size_t nbooted = 0, nconf = r->rt->machines ? machines_count(r->rt->machines) : 0, n = 0, limit, shown = 0;
+	char(*booted)[33] = NULL;
+	const char **names = NULL, *after, *next = NULL, *last = NULL;
+	json_t *out;
+	enum MHD_Result ret;
 
-	/* configured machines that never booted are listed too */
-	for (size_t i = 0; r->rt->machines && i < machines_count(r->rt->machines); i++) {
-		const struct machine *m = machines_at(r->rt->machines, i);
-
-		if (!json_object_get(out, m->name))
-			json_object_set_new(out, m->name, json_pack("{s:s, s:s, s:s, s:[]}", "machine", m->name,
-								     "mac", m->mac, "result", "never booted",
-								     "events"));
+	if (http_boot_machines_query(r, &limit, &after))
+		return http_send_error(r, MHD_HTTP_BAD_REQUEST, "limit must be 1..%d; after a machine name",
+				       HTTP_BOOT_MACHINES_MAX);
+	if (boots_machine_names(r->tb->boots, &booted, &nbooted))
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	/* every machine with a boot, and the configured ones that never booted, by name */
+	names = malloc((nbooted + nconf + 1) * sizeof(*names));
+	out = json_object();
+	if (!names || !out) {
+		free(booted);
+		free(names);
+		json_decref(out);
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	}
-	return http_send_json(r, MHD_HTTP_OK, out);
+	for (size_t i = 0; i < nbooted; i++)
+		names[n++] = booted[i];
+	for (size_t i = 0; i < nconf; i++)
+		names[n++] = machines_at(r->rt->machines, i)->name;
+	qsort(names, n, sizeof(*names), http_boot_name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		json_t *j;
+
+		if ((i > 0 && strcmp(names[i], names[i - 1]) == 0) || (after && strcmp(names[i], after) <= 0))
+			continue;
+		if (shown == limit) {
+			next = last; /* the cursor: the last name on this page */
+			break;
+		}
+		j = boots_machine_json(r->tb->boots, names[i]);
+		if (!j) {
+			const struct machine *m = r->rt->machines ? machines_by_name(r->rt->machines, names[i]) : NULL;
+
+			j = json_pack("{s:s, s:s, s:s, s:[]}", "machine", names[i], "mac", m ? m->mac : "",
+				      "result", "never booted", "events");
+		}
+		json_object_set_new(out, names[i], j);
+		last = names[i];
+		shown++;
+	}
+	ret = http_boot_machines_send(r, out, next, limit);
+	free(names);
+	free(booted);
+	return ret;
 }
 
 static void http_boot_note_download(struct request *r, const char *name)

@@ -16,6 +16,7 @@
 #include "http/range.h"
 #include "http/reply.h"
 #include "lib/etag.h"
+#include "lib/fsutil.h"
 #include "lib/log.h"
 
 static const struct {
@@ -175,24 +176,13 @@ static enum MHD_Result http_file_answer(struct request *r, int fd, const struct 
 	return http_send(r, status, resp);
 }
 
-/* Open one name below dirfd without following links; only regular files are served. */
+/* Open one name below dirfd without following links; only regular files are served, and a FIFO
+ * is refused without waiting for a writer (fsutil_open_regular). */
 static int http_file_open(int dirfd, const char *name, struct stat *st)
 {
-	int fd, rc;
+	int fd = fsutil_open_regular(dirfd, name, O_NOFOLLOW, st);
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, st) < 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	if (!S_ISREG(st->st_mode)) {
-		close(fd);
-		return -ENOENT;
-	}
-	return fd;
+	return fd == -EINVAL ? -ENOENT : fd;
 }
 
 static enum MHD_Result http_file_open_failed(struct request *r, const char *name, int rc)

@@ -2,6 +2,7 @@
 #include "http/images.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,9 +57,61 @@ static json_t *http_images_build_json(const struct build_info *info)
 	return o;
 }
 
+/* The build ended, or the daemon is stopping: answer the parked request as if asked again. */
 static void http_images_resume(void *arg)
 {
-	MHD_resume_connection(arg);
+	struct request *r = arg;
+
+	/* before the resume: from then on another thread may finish and free r */
+	atomic_fetch_sub(&r->tb->waiting, 1);
+	MHD_resume_connection(r->conn);
+}
+
+/* 503 + Retry-After: the client asks again later (iPXE does so by itself). */
+static enum MHD_Result http_images_unavailable(struct request *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static enum MHD_Result http_images_unavailable(struct request *r, const char *fmt, ...)
+{
+	struct MHD_Response *resp;
+	char body[768], retry[16];
+	va_list ap;
+	int n, m;
+
+	n = snprintf(body, sizeof(body), "503 Service Unavailable: ");
+	va_start(ap, fmt);
+	m = vsnprintf(body + n, sizeof(body) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	n += m > 0 ? m : 0;
+	if ((size_t)n > sizeof(body) - 2)
+		n = (int)sizeof(body) - 2;
+	body[n++] = '\n';
+	body[n] = '\0';
+	resp = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	snprintf(retry, sizeof(retry), "%u", r->rt->opts.retry_after);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	return http_send(r, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
+}
+
+/* Hold the request until the build ends (builder_wait), within max-waiting. false: not held. */
+static bool http_images_park(struct request *r, const char *id)
+{
+	unsigned held = atomic_fetch_add(&r->tb->waiting, 1);
+
+	if (held >= r->rt->opts.max_waiting) {
+		atomic_fetch_sub(&r->tb->waiting, 1);
+		return false;
+	}
+	MHD_suspend_connection(r->conn);
+	if (builder_wait(r->tb->builder, id, http_images_resume, r) != 0) {
+		/* finished meanwhile, or stopping: asked again at once, answered without waiting */
+		atomic_fetch_sub(&r->tb->waiting, 1);
+		MHD_resume_connection(r->conn);
+	}
+	return true;
 }
 
 static enum MHD_Result http_images_failed(struct request *r, const struct build_info *info)
@@ -81,6 +134,11 @@ enum MHD_Result http_images_file(struct request *r, const char *variant, const c
 				       "no such file '%s'; images have bzImage, initrd, cmdline, manifest.json, build.log",
 				       name);
 	rc = builder_request(r->tb->builder, r->rt, variant, true, false, &info, err, sizeof(err));
+	if (rc == -ESHUTDOWN || (!rc && info.state != BUILD_DONE && atomic_load(&r->tb->draining))) {
+		/* a build this daemon will not finish (cancelled, never started): the next one will */
+		free(info.log_tail);
+		return http_images_unavailable(r, "tinybootd is stopping; %s is not built", variant);
+	}
 	if (rc)
 		return http_send_error(r, http_status_from_errno(rc), "%s", err);
 	if (info.state == BUILD_FAILED) {
@@ -90,27 +148,12 @@ enum MHD_Result http_images_file(struct request *r, const char *variant, const c
 	}
 	if (info.state != BUILD_DONE) {
 		wait = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "wait");
-		if (wait && strcmp(wait, "1") == 0) {
-			/* park the connection until the build ends, then answer as if asked again */
-			MHD_suspend_connection(r->conn);
-			if (builder_wait(r->tb->builder, info.id, http_images_resume, r->conn) != 0)
-				MHD_resume_connection(r->conn);
+		if (wait && strcmp(wait, "1") == 0 && http_images_park(r, info.id))
 			return MHD_YES;
-		}
-		struct MHD_Response *resp;
-		char body[512], retry[16];
-		int n = snprintf(body, sizeof(body),
-				 "503 Service Unavailable: %s is being built (%s, %u/%u objects); build %s\n",
-				 info.variant, info.step, info.objects_done, info.objects_expected, info.id);
-
-		resp = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
-		if (!resp)
-			return MHD_NO;
-		snprintf(retry, sizeof(retry), "%u", r->rt->opts.retry_after);
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry);
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-		return http_send(r, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
+		/* over max-waiting, a waiting client gets what a polling one gets */
+		return http_images_unavailable(r, "%s is being built (%s, %u/%u objects); build %s",
+					       info.variant, info.step, info.objects_done,
+					       info.objects_expected, info.id);
 	}
 	fd = store_artifact_open(builder_store(r->tb->builder), info.artifact);
 	if (fd < 0)

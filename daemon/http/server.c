@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/conns.h"
+#include "http/drain.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/routes.h"
@@ -57,9 +59,28 @@ static void http_server_parse_path(struct request *r, const char *url)
 	http_routes_match(r);
 }
 
+/* A body announced over the route's limit is refused before it is read: answered now, MHD
+ * sends no 100 Continue, reads no body and closes the connection after the 413. Chunked bodies
+ * announce no length: they are counted as they arrive and refused once complete. */
+static bool http_server_body_announced_too_large(struct request *r)
+{
+	const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n;
+	char *end;
+
+	if (!cl)
+		return false;
+	errno = 0;
+	n = strtoull(cl, &end, 10);
+	/* MHD refused malformed lengths already; an overflow is over any limit */
+	return errno == ERANGE || (end != cl && n > r->body_max);
+}
+
 /* Answer once the request is complete. */
 static enum MHD_Result http_server_answer(struct request *r)
 {
+	http_conns_phase(r->tb->conns, r->conn, HTTP_CONN_REPLY);
 	if (r->bad_path)
 		return http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s", r->bad_path);
 	if (r->body_too_large)
@@ -91,6 +112,12 @@ static enum MHD_Result http_server_access(void *cls, struct MHD_Connection *conn
 		r->rt = runtime_get(&tb->current);
 		atomic_fetch_add(&tb->requests_in_flight, 1);
 		*con_cls = r;
+		if (http_server_body_announced_too_large(r)) {
+			r->body_too_large = true;
+			return http_server_answer(r);
+		}
+		/* the head is in: from now on body-timeout holds */
+		http_conns_phase(tb->conns, conn, HTTP_CONN_BODY);
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -121,8 +148,9 @@ static void http_server_completed(void *cls, struct MHD_Connection *conn, void *
 	struct tinyboot *tb = cls;
 	struct request *r = *con_cls;
 
-	(void)conn;
 	(void)toe;
+	/* a kept-alive connection waits for its next head: header-timeout holds again */
+	http_conns_phase(tb->conns, conn, HTTP_CONN_HEAD);
 	if (!r)
 		return;
 	runtime_put(r->rt);
@@ -136,12 +164,16 @@ int http_start(struct tinyboot *tb, int listen_fd)
 {
 	const struct options *o = &tb->current.rt->opts;
 	unsigned threads = o->threads;
+	int rc;
 
 	if (threads == 0) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 		threads = cpus > 0 ? (unsigned)cpus : 1;
 	}
+	rc = http_conns_new(tb, o->max_connections, listen_fd, &tb->conns);
+	if (rc)
+		return rc;
 	/* epoll worker pool + turbo: the fastest mode for many small keep-alive requests and
 	 * large sendfile bodies; ITC is needed to quiesce a pool. */
 	tb->mhd = MHD_start_daemon(
@@ -156,23 +188,29 @@ int http_start(struct tinyboot *tb, int listen_fd)
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_connections_per_ip,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)o->connection_memory,
 		MHD_OPTION_NOTIFY_COMPLETED, http_server_completed, tb,
+		MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, tb->conns,
 		MHD_OPTION_UNESCAPE_CALLBACK, http_server_unescape, NULL,
 		MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
 		MHD_OPTION_END);
-	if (!tb->mhd)
+	if (!tb->mhd) {
+		http_conns_free(tb->conns);
+		tb->conns = NULL;
 		return -EIO;
+	}
 	return 0;
 }
 
 void http_drain_and_stop(struct tinyboot *tb, unsigned seconds)
 {
-	struct timespec start, now, nap = { 0, 20 * 1000 * 1000 };
-	MHD_socket listen_fd;
+	struct timespec start, now;
+	struct http_drain d;
+	unsigned extra = 0;
 
 	if (!tb->mhd)
 		return;
 	atomic_store(&tb->draining, true);
-	listen_fd = MHD_quiesce_daemon(tb->mhd);
+	/* MHD accepts no more; new connections get 503 + Retry-After until the socket closes last */
+	http_drain_open(&d, MHD_quiesce_daemon(tb->mhd), tb->current.rt->opts.retry_after);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (atomic_load(&tb->requests_in_flight) > 0) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -181,10 +219,14 @@ void http_drain_and_stop(struct tinyboot *tb, unsigned seconds)
 				  atomic_load(&tb->requests_in_flight), seconds);
 			break;
 		}
-		nanosleep(&nap, NULL);
+		http_drain_poll(&d, 20);
 	}
+	/* MHD aborts on a suspended connection: one being resumed right now gets its moment */
+	while (atomic_load(&tb->waiting) > 0 && extra++ < 50)
+		http_drain_poll(&d, 20);
 	MHD_stop_daemon(tb->mhd);
 	tb->mhd = NULL;
-	if (listen_fd != MHD_INVALID_SOCKET)
-		close(listen_fd);
+	http_conns_free(tb->conns); /* after MHD_stop_daemon: it reports every close */
+	tb->conns = NULL;
+	http_drain_close(&d);
 }

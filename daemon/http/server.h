@@ -5,7 +5,8 @@
 #include "tinyboot.h"
 
 int http_start(struct tinyboot *tb, int listen_fd);
-/* Stop accepting, wait up to `seconds` for requests in flight, then stop the server. */
+/* Stop accepting (new connections are answered 503 + Retry-After meanwhile), wait up to
+ * `seconds` for requests in flight, then stop the server and close the listening socket. */
 void http_drain_and_stop(struct tinyboot *tb, unsigned seconds);
 
 #endif

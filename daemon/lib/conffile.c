@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/fsutil.h"
 #include "lib/names.h"
 
 static const char *conffile_name(const struct conffile *cf)
@@ -89,17 +90,12 @@ int conffile_load(struct conffile *cf, char **text, size_t *len)
 	int fd, rc;
 
 	*text = NULL;
-	fd = open(cf->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (cf->nofollow ? O_NOFOLLOW : 0));
+	/* a FIFO in its place is refused, not waited on: a reload or a request must not hang */
+	fd = fsutil_open_regular(AT_FDCWD, cf->path, cf->nofollow ? O_NOFOLLOW : 0, &st);
+	if (fd == -EINVAL)
+		return conffile_fail(cf, fd, "not a regular file");
 	if (fd < 0)
-		return conffile_fail(cf, -errno, NULL);
-	if (fstat(fd, &st) < 0) {
-		rc = conffile_fail(cf, -errno, NULL);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = conffile_fail(cf, -EINVAL, "not a regular file");
-		goto out;
-	}
+		return conffile_fail(cf, fd, NULL);
 	snprintf(why, sizeof(why), "larger than %zu bytes", max);
 	if ((unsigned long long)st.st_size > max) {
 		rc = conffile_fail(cf, -EFBIG, why);
@@ -166,11 +162,12 @@ int conffile_parse(struct conffile *cf, char *text, size_t len, conffile_fn *fn,
 		char *t;
 
 		cf->line++;
-		if (n > line_max)
-			return conffile_error(cf, "line longer than %zu bytes", line_max);
-		/* a NUL would hide the rest of the line from every check after this one */
+		/* a NUL would hide the rest of the line from every check after this one; checked
+		 * first, so that a binary file is called what it is, not a long line */
 		if (memchr(p, '\0', n))
 			return conffile_error(cf, "NUL byte in line");
+		if (n > line_max)
+			return conffile_error(cf, "line longer than %zu bytes", line_max);
 		p[n] = '\0';
 		t = names_trim(p);
 		p += n + 1;

@@ -53,6 +53,33 @@ int fsutil_mkdirs(const char *path, mode_t mode)
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
+int fsutil_open_regular(int dirfd, const char *name, int flags, struct stat *st)
+{
+	int fd, fl, rc;
+
+	/* O_NONBLOCK: open(2) of a FIFO waits for a writer, and a device's open may wait too */
+	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (flags & O_NOFOLLOW));
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	/* a regular file ignores O_NONBLOCK today; clear it so no reader meets EAGAIN tomorrow */
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
 int fsutil_read_file(const char *path, size_t max, char **out, size_t *len)
 {
 	struct stat st;
@@ -60,14 +87,9 @@ int fsutil_read_file(const char *path, size_t max, char **out, size_t *len)
 	char *buf;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = fsutil_open_regular(AT_FDCWD, path, O_NOFOLLOW, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rc = S_ISREG(st.st_mode) ? -errno : -EINVAL;
-		close(fd);
-		return rc;
-	}
+		return fd;
 	if ((uint64_t)st.st_size > max) {
 		close(fd);
 		return -EFBIG;
@@ -168,11 +190,12 @@ int fsutil_write_atomic(const char *path, const void *data, size_t len)
 int fsutil_copy_file(const char *src, const char *dst, mode_t mode)
 {
 	char buf[1 << 16];
+	struct stat st;
 	int in, out, rc = 0;
 
-	in = open(src, O_RDONLY | O_CLOEXEC);
+	in = fsutil_open_regular(AT_FDCWD, src, 0, &st);
 	if (in < 0)
-		return -errno;
+		return in;
 	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (out < 0) {
 		rc = -errno;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *const spawn_default_env[] = {
@@ -97,6 +98,11 @@ void spawn_lines_flush(struct spawn_lines *l, spawn_line_fn fn, void *ctx)
 	l->used = 0;
 }
 
+static long spawn_ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (long)(b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
 /* fork the child with in_fd (or stdin_path) as stdin; the pipe's read end goes to *out_fd. */
 static int spawn_fork(char *const argv[], const struct spawn_opts *o, int in_fd, pid_t *pid,
 		      int *out_fd)
@@ -130,7 +136,8 @@ int spawn_run(char *const argv[], const struct spawn_opts *o)
 	struct spawn_lines lines = { .used = 0 };
 	char chunk[4096];
 	int outfd, infd[2] = { -1, -1 }, status = 0, rc;
-	bool killed = false;
+	struct timespec signalled = { 0, 0 }, now;
+	bool termed = false, killed = false;
 	pid_t pid;
 
 	if (o->stdin_text) {
@@ -159,8 +166,15 @@ int spawn_run(char *const argv[], const struct spawn_opts *o)
 		ssize_t n;
 
 		if (o->cancel && *o->cancel && !killed) {
-			kill(-pid, SIGKILL);
-			killed = true;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (o->cancel_signal && !termed) {
+				kill(-pid, o->cancel_signal);
+				signalled = now;
+				termed = true;
+			} else if (!termed || spawn_ms_between(&signalled, &now) >= SPAWN_CANCEL_GRACE_S * 1000) {
+				kill(-pid, SIGKILL);
+				killed = true;
+			}
 		}
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;

@@ -17,10 +17,15 @@ struct spawn_opts {
 	const char *stdin_text;   /* fed on stdin instead (at most 64 KiB) */
 	spawn_line_fn on_line;
 	void *ctx;
-	volatile int *cancel;     /* set non-zero to kill the process group */
+	const volatile int *cancel; /* set non-zero to kill the process group */
+	int cancel_signal;        /* sent to the group first on cancel, SIGKILL following after
+	                           * SPAWN_CANCEL_GRACE_S (make deletes the target it was writing);
+	                           * 0: SIGKILL at once */
 	int die_signal;           /* non-zero: sent to the child when the thread that started it
 	                           * ends (PR_SET_PDEATHSIG; a child that changes its uid loses it) */
 };
+
+#define SPAWN_CANCEL_GRACE_S 3
 
 /* Output cut into lines for spawn_line_fn: an over-long line is passed on in pieces. */
 struct spawn_lines {

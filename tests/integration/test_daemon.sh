@@ -128,8 +128,8 @@ test_sigterm_finishes_transfer_in_flight() {
 	sleep 0.5
 	kill -TERM "$TB_PID"
 	sleep 1
-	# no new connections while draining
-	curl -s --max-time 2 -o /dev/null "$TB_URL/healthz" && fail "accepted a connection while draining"
+	# no new requests served while draining (they are answered 503: test_drain.sh)
+	curl -sf --max-time 2 -o /dev/null "$TB_URL/healthz" && fail "served a new connection while draining"
 	kill -0 "$TB_PID" 2>/dev/null || fail "daemon exited before the transfer finished"
 	wait "$curl_pid" || fail "curl failed during drain"
 	expect_eq "$(cat "$T/inflight.status")" 200 "in-flight status"
@@ -163,15 +163,26 @@ test_per_ip_connection_limit() {
 	tb_stop
 }
 
+# A transfer in flight holds its place: a second client waits. A connection that has not sent
+# its request head gives its place to a client waiting for one (issue 12: slow heads must not
+# lock others out).
 test_total_connection_limit() {
+	local dl
 	tb_start --max-connections 1 || return
-	exec {a}<>"/dev/tcp/${TB%:*}/${TB##*:}"
-	sleep 0.2
+	curl -s --limit-rate 1M -o /dev/null "$TB_URL/payloads/big.bin" &
+	dl=$!
+	own_pid "$dl"
+	sleep 0.3
 	curl -s --max-time 3 -o /dev/null "$TB_URL/healthz" && fail "second connection accepted over the total limit"
-	exec {a}<&-
+	daemon_kill "$dl" 2
 	sleep 0.3
 	req GET /healthz
 	expect_status 200
+	exec {a}<>"/dev/tcp/${TB%:*}/${TB##*:}"
+	sleep 0.2
+	req GET /healthz --max-time 3
+	expect_status 200
+	exec {a}<&-
 	tb_stop
 }
 

@@ -192,6 +192,14 @@ static void test_default_line_max(void **state)
 	text[CONFFILE_LINE_MAX + 1] = '\n';
 	assert_int_equal(read_text(text, CONFFILE_LINE_MAX + 2, 0, &s, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "c.conf:1: line longer than 4096 bytes");
+	/* a binary file: its NUL bytes are what is wrong, not the length of its first "line" */
+	memset(text, '\0', CONFFILE_LINE_MAX + 2);
+	assert_int_equal(read_text(text, CONFFILE_LINE_MAX + 2, 0, &s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "c.conf:1: NUL byte in line");
+	memset(text, 'x', CONFFILE_LINE_MAX + 2);
+	text[CONFFILE_LINE_MAX + 1] = '\0';
+	assert_int_equal(read_text(text, CONFFILE_LINE_MAX + 2, 0, &s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "c.conf:1: NUL byte in line");
 	free(text);
 }
 
@@ -253,7 +261,7 @@ static void test_error_at(void **state)
 static void test_file_errors(void **state)
 {
 	char *path = testlib_path("c.conf"), *dir = testlib_path("d"), *link = testlib_path("l");
-	char err[256] = "", *text = NULL;
+	char *fifo = testlib_path("fifo"), err[256] = "", *text = NULL;
 	struct conffile cf = { .path = path, .name = "c.conf", .file_max = 16, .err = err,
 			       .errlen = sizeof(err) };
 	size_t len = 0;
@@ -277,6 +285,13 @@ static void test_file_errors(void **state)
 	cf.path = dir;
 	assert_int_equal(conffile_load(&cf, &text, &len), -EINVAL);
 	assert_string_equal(err, "c.conf: not a regular file");
+	/* a FIFO is refused at once: nothing waits for a writer (the alarm fails a hang) */
+	alarm(10);
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	cf.path = fifo;
+	assert_int_equal(conffile_load(&cf, &text, &len), -EINVAL);
+	assert_string_equal(err, "c.conf: not a regular file");
+	alarm(0);
 
 	/* a symlink is followed unless the reader says nofollow */
 	testlib_write_text(path, "a\n");
@@ -296,6 +311,7 @@ static void test_file_errors(void **state)
 	free(path);
 	free(dir);
 	free(link);
+	free(fifo);
 }
 
 static void test_shown(void **state)

@@ -74,7 +74,7 @@ static int fx_extract(struct fx *f, const struct source *s)
 {
 	f->err[0] = '\0';
 	f->out[0] = '\0';
-	return extract_source(s, f->pkg.store, f->pkg.log_fd, f->out, sizeof(f->out), f->err,
+	return extract_source(s, f->pkg.store, f->pkg.log_fd, NULL, f->out, sizeof(f->out), f->err,
 			      sizeof(f->err));
 }
 
@@ -253,7 +253,7 @@ static void *extract_thread(void *arg)
 {
 	struct extract_job *j = arg;
 
-	j->rc = extract_source(j->s, j->f->pkg.store, j->f->pkg.log_fd, j->out, sizeof(j->out),
+	j->rc = extract_source(j->s, j->f->pkg.store, j->f->pkg.log_fd, NULL, j->out, sizeof(j->out),
 				j->err, sizeof(j->err));
 	return NULL;
 }

@@ -143,7 +143,7 @@ static int fx_fetch(struct fx *f, const struct source *s)
 {
 	f->err[0] = '\0';
 	f->out[0] = '\0';
-	return fetch_source(s, f->pkg.store, f->pkg.log_fd, f->out, sizeof(f->out), f->err,
+	return fetch_source(s, f->pkg.store, f->pkg.log_fd, NULL, f->out, sizeof(f->out), f->err,
 			    sizeof(f->err));
 }
 
@@ -269,7 +269,7 @@ static void test_fetch_path_too_small(void **state)
 	const struct source *s = fx_source(f, f->pkg.sha256, 0, f->pkg.url, NULL, "pkg-1.0");
 	char small[8];
 
-	assert_int_equal(fetch_source(s, f->pkg.store, -1, small, sizeof(small), f->err,
+	assert_int_equal(fetch_source(s, f->pkg.store, -1, NULL, small, sizeof(small), f->err,
 				      sizeof(f->err)), -ENAMETOOLONG);
 	assert_memory_equal(f->err, "pkg: ", 5);
 }
@@ -282,7 +282,7 @@ static void test_fetch_bad_source(void **state)
 
 	assert_int_equal(fx_fetch(f, &s), -EINVAL);
 	assert_string_equal(f->err, "pkg: incomplete source definition");
-	assert_int_equal(fetch_source(&s, NULL, -1, f->out, sizeof(f->out), f->err, sizeof(f->err)),
+	assert_int_equal(fetch_source(&s, NULL, -1, NULL, f->out, sizeof(f->out), f->err, sizeof(f->err)),
 			 -EINVAL);
 	assert_string_equal(f->err, "pkg: no state directory");
 	s.name = "../x";

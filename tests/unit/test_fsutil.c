@@ -1,5 +1,5 @@
 /* test_fsutil.c - lib/fsutil.c: rmtree (read-only dirs, symlinks never followed), mkdir -p,
- * capped reads, atomic writes, copies. */
+ * capped reads, atomic writes, copies, and opens that never wait on a FIFO. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -296,6 +296,54 @@ static void test_write_atomic_and_copy(void **state)
 	free(never);
 }
 
+/* A FIFO or a device is refused at once, never waited on (the alarm fails a test that hangs). */
+static void test_open_regular(void **state)
+{
+	char *f = testlib_path("f"), *fifo = testlib_path("fifo"), *l = testlib_path("l");
+	char *g = testlib_path("g"), *text = NULL;
+	struct stat st;
+	size_t len = 0;
+	int dfd, fd;
+
+	(void)state;
+	alarm(10);
+	testlib_write_text(f, "abc");
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	assert_int_equal(symlink(f, l), 0);
+	dfd = open(testlib_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+
+	fd = fsutil_open_regular(dfd, "f", O_NOFOLLOW, &st);
+	assert_true(fd >= 0);
+	assert_int_equal(st.st_size, 3);
+	assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+	assert_int_equal(fsutil_open_regular(dfd, "fifo", 0, &st), -EINVAL);
+	assert_int_equal(fsutil_open_regular(dfd, ".", 0, &st), -EINVAL);
+	assert_int_equal(fsutil_open_regular(AT_FDCWD, "/dev/null", 0, &st), -EINVAL);
+	assert_int_equal(fsutil_open_regular(dfd, "l", O_NOFOLLOW, &st), -ELOOP);
+	fd = fsutil_open_regular(dfd, "l", 0, &st);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(fsutil_open_regular(dfd, "missing", 0, &st), -ENOENT);
+
+	/* the readers built on it */
+	assert_int_equal(fsutil_read_file(fifo, 100, &text, &len), -EINVAL);
+	assert_int_equal(fsutil_copy_file(fifo, g, 0644), -EINVAL);
+	assert_false(testlib_exists(g));
+	assert_int_equal(fsutil_copy_file(l, g, 0644), 0); /* copies follow links */
+	text = testlib_read_file(g, NULL);
+	assert_string_equal(text, "abc");
+	free(text);
+	alarm(0);
+	close(dfd);
+	free(f);
+	free(fifo);
+	free(l);
+	free(g);
+}
+
 static void test_path(void **state)
 {
 	char buf[8];
@@ -316,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_read_fd),
 		cmocka_unit_test_setup_teardown(test_write_atomic_and_copy, testlib_setup_tmpdir,
 						testlib_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_open_regular, testlib_setup_tmpdir, testlib_teardown_tmpdir),
 		cmocka_unit_test(test_path),
 	};
 

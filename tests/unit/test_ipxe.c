@@ -46,6 +46,12 @@ static void test_boot_script(void **state)
 	char buf[512];
 
 	(void)state;
+	/* over IPv6: the address in brackets, as a URL writes it */
+	assert_int_equal(ipxe_boot_script("http://[::1]:8080", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "#!ipxe\n"
+			    "chain --replace --autofree "
+			    "http://[::1]:8080/ipxe?mac=${net0/mac:hexhyp}&uuid=${uuid}"
+			    "&platform=${platform}&buildarch=${buildarch}\n");
 	assert_int_equal(ipxe_boot_script("http://10.0.2.2:8080", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, golden_boot);
 	assert_int_equal(ipxe_boot_script("https://boot.example.net", buf, sizeof(buf)), 0);
@@ -76,6 +82,54 @@ static void test_machine_script(void **state)
 	b.cmdline = "";
 	assert_int_equal(ipxe_machine_script(&b, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, golden_machine_nocmdline);
+}
+
+/* A variant not built yet: the stable /images/ URL, '+' and all; a server over IPv6, whose
+ * address the guest is told too. */
+static void test_machine_script_stable_url_ipv6(void **state)
+{
+	static const char want[] =
+		"#!ipxe\n"
+		"echo tinyboot: booting plus\n"
+		"kernel http://[::1]:8080/images/net+debug/bzImage?boot=0123456789abcdef0123456789abcdef "
+		"initrd=initrd console=ttyS0 tinyboot.server=http://[::1]:8080 tinyboot.id=plus\n"
+		"initrd --name initrd http://[::1]:8080/images/net+debug/initrd?boot=0123456789abcdef0123456789abcdef\n"
+		"boot\n";
+	const struct ipxe_boot b = {
+		.server_url = "http://[::1]:8080",
+		.kernel_url = "/images/net+debug/bzImage?boot=0123456789abcdef0123456789abcdef",
+		.initrd_url = "/images/net+debug/initrd?boot=0123456789abcdef0123456789abcdef",
+		.cmdline = "console=ttyS0 tinyboot.server=http://[::1]:8080 tinyboot.id=plus",
+		.machine = "plus",
+	};
+	char buf[1024];
+
+	(void)state;
+	assert_int_equal(ipxe_machine_script(&b, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, want);
+}
+
+static void test_cmdline_valid(void **state)
+{
+	static const char *const good[] = {
+		NULL, "", "console=ttyS0", "  console=ttyS0   quiet ", "tinyboot.server=http://10.0.2.2:8080",
+		"tinyboot.server=http://[::1]:8080", "a tinyboot.server=http://[fe80::1]:80 b",
+		"tinyboot.server=http://[::1]/tb",
+	};
+	static const char *const bad[] = {
+		"[::1]", "x=[::1]", "tinyboot.server=[::1]", "tinyboot.server=http://[::1]:8080/",
+		"tinyboot.server=http://[::1]:8080&&x", "tinyboot.server=http://[x",
+		"tinyboot.server=http://[::1]:8080]", "tinyboot.serverx=http://[::1]:8080",
+		"tinyboot.server=http://[::1]:8080?x", "a\nb", "a${x}", "tinyboot.server=http://[::1]:${x}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!ipxe_cmdline_valid(good[i]))
+			fail_msg("refused cmdline '%s'", good[i] ? good[i] : "(null)");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (ipxe_cmdline_valid(bad[i]))
+			fail_msg("accepted cmdline '%s'", bad[i]);
 }
 
 /* Exactly the script's size plus its NUL fits; one byte less is -ENOSPC and buf is untouched. */
@@ -183,9 +237,61 @@ static const char *const bad_servers[] = {
 	"http://h/#",
 	"http://h?x=1",
 	"http://user@h",
-	"http://[::1]:8080",
 	"-http://h",
+	/* hosts ipxe_host_valid() refuses, in a URL */
+	"http://[x",
+	"http://[::1",
+	"http://[::1]x",
+	"http://[::1]:",
+	"http://[::1]:0",
+	"http://[]",
+	"http://[fe80::1%eth0]:80",
+	"http://[::1]]",
+	"http://[[::1]]",
+	"http://[g::1]",
+	"http://::1:8080",
+	"http://h:99999",
+	"http://h:65536",
+	"http://h:-1",
+	"http://h:80:80",
+	"http://h:8a",
+	"http://-h",
+	"http://.h",
+	"http://h[1]",
+	"http://10.0.2.2:8080/a+b",      /* '+' only in paths the daemon makes */
 };
+
+/* ---- hosts: what an HTTP Host header may be before it reaches a script ---- */
+
+static void test_host_valid(void **state)
+{
+	static const char *const good[] = {
+		"h", "10.0.2.2", "10.0.2.2:8080", "boot.example.net", "boot.example.net:1",
+		"Boot-1.Example_lab.net:65535", "[::1]", "[::1]:8080", "[fe80::5054:ff:fe12:3456]:80",
+		"[::ffff:127.0.0.1]:80", "[2001:DB8::1]",
+	};
+	static const char *const bad[] = {
+		NULL, "", ":80", "h:", "h:0", "h:65536", "h:123456", "h:+80", "h: 80", "h :80", "h:80:80",
+		"-h", ".h", "h/x", "h?x", "h#x", "user@h", "h${x}", "h\n", "h\"", "h&&x", "h;x", "h x",
+		"[x", "[::1", "[::1]x", "[::1]:", "[]", "[fe80::1%eth0]", "[fe80::1%25eth0]", "[::1]]",
+		"[[::1]]", "[1.2.3.4]", "[::1]:0", "::1", "::1:80", "[::1]:80x", "[ ::1]",
+	};
+	char *big;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!ipxe_host_valid(good[i]))
+			fail_msg("refused host '%s'", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (ipxe_host_valid(bad[i]))
+			fail_msg("accepted host '%s'", bad[i] ? bad[i] : "(null)");
+	big = big_string('a', IPXE_HOST_NAME_MAX);
+	assert_true(ipxe_host_valid(big));
+	free(big);
+	big = big_string('a', IPXE_HOST_NAME_MAX + 1);
+	assert_false(ipxe_host_valid(big));
+	free(big);
+}
 
 static const char *const bad_paths[] = {
 	"",
@@ -204,6 +310,7 @@ static const char *const bad_paths[] = {
 	"/artifacts/x:y/bzImage",
 	"/artifacts/x/bzImage%0a",
 	"/artifacts/x/bzImage\\",
+	"/images/net+debug/[bzImage]",
 };
 
 static const char *const bad_machines[] = {
@@ -372,6 +479,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boot_script),
 		cmocka_unit_test(test_machine_script),
+		cmocka_unit_test(test_machine_script_stable_url_ipv6),
+		cmocka_unit_test(test_cmdline_valid),
+		cmocka_unit_test(test_host_valid),
 		cmocka_unit_test(test_nospace),
 		cmocka_unit_test(test_hostile_cmdline),
 		cmocka_unit_test(test_hostile_urls),

@@ -133,6 +133,7 @@ static const struct {
 	{ "pinned.bin.sha256", pinned_sha },
 	{ "badpin.bin", "x" },
 	{ "badpin.bin.sha256", "not a checksum\n" }, /* too short: the file's own checksum stands */
+	{ "fifopin.bin", "y" },                       /* its .sha256 is a FIFO (fx_setup) */
 };
 
 static int fx_setup(void **state)
@@ -147,12 +148,21 @@ static int fx_setup(void **state)
 		testlib_write_text(path, fx_files[i].text);
 		free(path);
 	}
+	/* FIFOs: a payload, and a pin; neither may block the thread that builds a manifest */
+	for (size_t i = 0; i < 2; i++) {
+		path = testlib_path(i ? "fifo.bin" : "fifopin.bin.sha256");
+		if (mkfifo(path, 0644))
+			return -1;
+		free(path);
+	}
 	path = testlib_path("machines.conf");
 	testlib_write_text(path,
 			   "52:54:00:12:34:56 name=lab1 variant=net payloads=hello.txt,gen/1000000,pinned.bin\n"
 			   "52:54:00:12:34:57 name=bare variant=net\n"
 			   "52:54:00:12:34:58 name=broken variant=net payloads=hello.txt,missing.bin\n"
 			   "52:54:00:12:34:59 name=badpin variant=net payloads=badpin.bin\n"
+			   "52:54:00:12:34:5a name=fifopin variant=net payloads=fifopin.bin\n"
+			   "52:54:00:12:34:5b name=fifo variant=net payloads=hello.txt,fifo.bin\n"
 			   "default variant=net payloads=gen/1\n");
 	if (machines_load(path, &fx->machines, err, sizeof(err)))
 		fail_msg("machines_load: %s", err);
@@ -223,6 +233,26 @@ static void test_manifest_bad_pin_is_ignored(void **state)
 	expect_manifest(fx, "badpin", testlib_asprintf("%s 1 badpin.bin\n", sha));
 }
 
+/* A FIFO named as a payload is not one (404), and a FIFO as its pin is ignored; neither is waited
+ * on (the alarm fails a test that hangs). */
+static void test_manifest_fifo(void **state)
+{
+	struct fixture *fx = *state;
+	const struct machine *m = payloads_machine(fx->machines, "fifo");
+	const char *failed = NULL;
+	char sha[DIGEST_HEX_LEN], *out = NULL;
+	size_t len = 0;
+
+	alarm(10);
+	assert_int_equal(digest_sha256_buf("y", 1, sha), 0);
+	expect_manifest(fx, "fifopin", testlib_asprintf("%s 1 fifopin.bin\n", sha));
+	assert_non_null(m);
+	assert_int_equal(payloads_manifest(m, fx->dirfd, fx->etags, &out, &len, &failed), -ENOENT);
+	assert_string_equal(failed, "fifo.bin");
+	assert_null(out);
+	alarm(0);
+}
+
 static void test_manifest_missing_payload(void **state)
 {
 	struct fixture *fx = *state;
@@ -255,13 +285,35 @@ static void test_machine_by_name_or_mac(void **state)
 	assert_true(m->is_default);
 	assert_null(payloads_machine(fx->machines, "nobody"));
 	assert_null(payloads_machine(fx->machines, "mac-02000000"));     /* too short */
-	/* not a MAC: machines_find skips that step and gives the default entry, as for any MAC */
-	m = payloads_machine(fx->machines, "mac-0200000000zz");
-	assert_non_null(m);
-	assert_true(m->is_default);
+	/* not a MAC as the daemon names one: no machine, not the default entry */
+	assert_null(payloads_machine(fx->machines, "mac-0200000000zz"));
+	assert_null(payloads_machine(fx->machines, "mac-0200000000AA"));
+	assert_null(payloads_machine(fx->machines, "mac-0200000000aa0"));
+	assert_null(payloads_machine(fx->machines, "mac-02:00:00:00:00:aa"));
+	assert_null(payloads_machine(fx->machines, "mac-"));
 
 	assert_int_equal(payloads_gen_sha256(1, sha), 0);
 	expect_manifest(fx, "mac-0200000000aa", testlib_asprintf("%s 1 gen/1\n", sha));
+}
+
+/* Without a default entry an unconfigured MAC names no machine. */
+static void test_machine_without_default(void **state)
+{
+	char err[512] = "", *path = testlib_path("nodefault.conf");
+	struct machines *ms = NULL;
+	const struct machine *m;
+
+	(void)state;
+	testlib_write_text(path, "52:54:00:12:34:56 name=lab1 variant=net\n");
+	if (machines_load(path, &ms, err, sizeof(err)))
+		fail_msg("machines_load: %s", err);
+	m = payloads_machine(ms, "mac-525400123456");
+	assert_non_null(m);
+	assert_string_equal(m->name, "lab1");
+	assert_null(payloads_machine(ms, "mac-0200000000aa"));
+	assert_null(payloads_machine(ms, "default"));
+	machines_free(ms);
+	free(path);
 }
 
 static void test_entry(void **state)
@@ -291,8 +343,10 @@ int main(void)
 		cmocka_unit_test(test_gen_size),
 		FX(test_manifest_lines),
 		FX(test_manifest_bad_pin_is_ignored),
+		FX(test_manifest_fifo),
 		FX(test_manifest_missing_payload),
 		FX(test_machine_by_name_or_mac),
+		FX(test_machine_without_default),
 		FX(test_entry),
 	};
 

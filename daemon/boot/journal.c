@@ -1,0 +1,283 @@
+/* journal.c - an append-only file of one record per line: replay, torn-tail cut, safe append, rewrite. */
+#include "boot/journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/fsutil.h"
+#include "lib/log.h"
+
+#define JOURNAL_READ_CHUNK (1024 * 1024)
+
+struct journal {
+	int fd;
+	off_t size;     /* end of the last complete record: where the next one goes */
+	bool torn;      /* a failed append could not be cut back: cut before the next one */
+	char *buf;      /* the record and its newline, as written */
+	size_t bufcap;
+	char path[];
+};
+
+struct journal_writer {
+	FILE *f;
+	off_t size;
+};
+
+/* Hand each complete line of the file to fn; *good_end is the offset after the last newline. */
+static int journal_replay(struct journal *j, journal_line_fn fn, void *ctx, off_t *good_end,
+			  size_t *skipped)
+{
+	size_t cap = JOURNAL_RECORD_MAX + JOURNAL_READ_CHUNK, have = 0;
+	char *buf = malloc(cap);
+	bool skipping = false; /* inside a line over JOURNAL_RECORD_MAX: drop bytes up to its newline */
+	off_t offset = 0;
+	int rc = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	*good_end = 0;
+	*skipped = 0;
+	for (;;) {
+		ssize_t n = pread(j->fd, buf + have, cap - have, offset);
+		size_t start = 0;
+		char *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		offset += n;
+		have += (size_t)n;
+		while ((nl = memchr(buf + start, '\n', have - start))) {
+			size_t len = (size_t)(nl - (buf + start));
+
+			if (skipping)
+				skipping = false;
+			else if (len > JOURNAL_RECORD_MAX)
+				(*skipped)++;
+			else
+				fn(ctx, buf + start, len);
+			start += len + 1;
+			*good_end = offset - (off_t)(have - start);
+		}
+		memmove(buf, buf + start, have - start);
+		have -= start;
+		if (have > JOURNAL_RECORD_MAX) {
+			/* no newline in sight: a line too long to be ours; skip to its end */
+			if (!skipping)
+				(*skipped)++;
+			skipping = true;
+			have = 0;
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+int journal_open(const char *path, journal_line_fn fn, void *ctx, struct journal **out, char *err,
+		 size_t errlen)
+{
+	size_t plen = strlen(path), skipped = 0;
+	struct journal *j;
+	struct stat st;
+	off_t good_end = 0;
+	char stale[4200];
+	int rc;
+
+	*out = NULL;
+	/* a compaction that a crash interrupted before its rename: never read */
+	if (snprintf(stale, sizeof(stale), "%s.compact", path) < (int)sizeof(stale))
+		unlink(stale);
+	j = calloc(1, sizeof(*j) + plen + 1);
+	if (!j)
+		return -ENOMEM;
+	memcpy(j->path, path, plen + 1);
+	/* O_APPEND: every record goes to the end, also after a cut back */
+	j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+	if (j->fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "open %s: %s", path, strerror(-rc));
+		goto fail;
+	}
+	if (fstat(j->fd, &st) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "stat %s: %s", path, strerror(-rc));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto fail;
+	}
+	rc = journal_replay(j, fn, ctx, &good_end, &skipped);
+	if (rc) {
+		snprintf(err, errlen, "read %s: %s", path, strerror(-rc));
+		goto fail;
+	}
+	if (skipped)
+		log_warnx("%s: skipped %zu lines longer than %d bytes", path, skipped, JOURNAL_RECORD_MAX);
+	if (fstat(j->fd, &st) == 0 && st.st_size > good_end) {
+		/* a record torn by a crash or a full disk: it was never acknowledged, and the next
+		 * record must not be glued to it */
+		if (ftruncate(j->fd, good_end) < 0 || fdatasync(j->fd) < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "cut the torn end of %s: %s", path, strerror(-rc));
+			goto fail;
+		}
+		log_warnx("%s: cut %lld bytes of a torn last record", path,
+			  (long long)(st.st_size - good_end));
+	}
+	j->size = good_end;
+	*out = j;
+	return 0;
+fail:
+	journal_close(j);
+	return rc;
+}
+
+void journal_close(struct journal *j)
+{
+	if (!j)
+		return;
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j->buf);
+	free(j);
+}
+
+off_t journal_size(const struct journal *j)
+{
+	return j->size;
+}
+
+int journal_append(struct journal *j, const char *rec, size_t len, bool durable)
+{
+	int rc;
+
+	if (len > JOURNAL_RECORD_MAX || memchr(rec, '\n', len))
+		return -EINVAL;
+	if (j->bufcap < len + 1) {
+		char *nb = realloc(j->buf, len + 1);
+
+		if (!nb)
+			return -ENOMEM;
+		j->buf = nb;
+		j->bufcap = len + 1;
+	}
+	memcpy(j->buf, rec, len);
+	j->buf[len] = '\n';
+	if (j->torn) {
+		if (ftruncate(j->fd, j->size) < 0) {
+			rc = -errno;
+			log_warnx("%s: cut a torn record: %s", j->path, strerror(-rc));
+			return rc;
+		}
+		j->torn = false;
+	}
+	rc = fsutil_write_all(j->fd, j->buf, len + 1);
+	if (!rc && durable && fdatasync(j->fd) < 0)
+		rc = -errno;
+	if (rc) {
+		log_warnx("%s: append a record: %s", j->path, strerror(-rc));
+		/* whatever part reached the file goes: the next record must start on a line of its own */
+		if (ftruncate(j->fd, j->size) < 0)
+			j->torn = true;
+		return rc;
+	}
+	j->size += (off_t)(len + 1);
+	return 0;
+}
+
+int journal_put(struct journal_writer *w, const char *rec, size_t len)
+{
+	if (len > JOURNAL_RECORD_MAX || memchr(rec, '\n', len))
+		return -EINVAL;
+	if (fwrite(rec, 1, len, w->f) != len || putc('\n', w->f) == EOF)
+		return errno ? -errno : -EIO;
+	w->size += (off_t)(len + 1);
+	return 0;
+}
+
+/* PATH.YYYYMMDDTHHMMSSZ (or -2, -3... when taken) as a second name of the current file. */
+static int journal_archive(const struct journal *j, char *archive, size_t len)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (int n = 1; n < 100; n++) {
+		int w = n == 1 ? snprintf(archive, len, "%s.%s", j->path, stamp)
+			       : snprintf(archive, len, "%s.%s-%d", j->path, stamp, n);
+
+		if (w < 0 || (size_t)w >= len)
+			return -ENAMETOOLONG;
+		if (link(j->path, archive) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+int journal_rewrite(struct journal *j, journal_emit_fn emit, void *ctx, char *archive,
+		    size_t archivelen)
+{
+	struct journal_writer w = { 0 };
+	char tmp[4200];
+	int fd, rc;
+
+	archive[0] = '\0';
+	if (snprintf(tmp, sizeof(tmp), "%s.compact", j->path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* the new file's descriptor is the journal's from the rename on */
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		rc = -errno;
+		log_warnx("%s: compact: open %s: %s", j->path, tmp, strerror(-rc));
+		return rc;
+	}
+	w.f = fdopen(dup(fd), "w");
+	if (!w.f) {
+		rc = -errno;
+		goto fail;
+	}
+	errno = 0;
+	rc = emit(ctx, &w);
+	if (fclose(w.f) != 0 && !rc)
+		rc = errno ? -errno : -EIO;
+	if (!rc && fsync(fd) < 0)
+		rc = -errno;
+	if (!rc)
+		rc = journal_archive(j, archive, archivelen);
+	if (rc)
+		goto fail;
+	if (rename(tmp, j->path) < 0) {
+		rc = -errno;
+		unlink(archive);
+		archive[0] = '\0';
+		goto fail;
+	}
+	fsutil_fsync_parent(j->path);
+	close(j->fd);
+	j->fd = fd;
+	j->size = w.size;
+	j->torn = false;
+	return 0;
+fail:
+	log_warnx("%s: compact: %s", j->path, strerror(-rc));
+	close(fd);
+	unlink(tmp);
+	return rc;
+}

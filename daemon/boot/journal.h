@@ -1,0 +1,43 @@
+/* journal.h - an append-only file of one record per line that survives crashes and full disks. */
+#ifndef TINYBOOT_JOURNAL_H
+#define TINYBOOT_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The longest record journal_append takes, and so the longest line a replay must read. */
+#define JOURNAL_RECORD_MAX (1024 * 1024)
+
+struct journal;
+
+/* Called once per complete line, in file order, without the newline. */
+typedef void (*journal_line_fn)(void *ctx, const char *line, size_t len);
+
+/* Open (create) path and hand every complete line to fn. A last line without its newline is a
+ * record torn by a crash or a full disk (never acknowledged): it is cut off the file, and the
+ * number of bytes cut is logged. Lines over JOURNAL_RECORD_MAX (never written by
+ * journal_append) are skipped and counted. 0 or -errno with err filled. */
+int journal_open(const char *path, journal_line_fn fn, void *ctx, struct journal **out, char *err,
+		 size_t errlen);
+void journal_close(struct journal *j);
+/* Append rec (len bytes, no newline in it) and its newline; durable: fdatasync before
+ * returning. On any failure the file is cut back to where it was, so a later record never
+ * follows a torn one; the error is logged once with its real errno and returned. */
+int journal_append(struct journal *j, const char *rec, size_t len, bool durable);
+/* Bytes of complete records in the file. */
+off_t journal_size(const struct journal *j);
+
+/* The new file of a journal_rewrite, being written. */
+struct journal_writer;
+/* Writes the records of the new file through journal_put; 0 or -errno. */
+typedef int (*journal_emit_fn)(void *ctx, struct journal_writer *w);
+int journal_put(struct journal_writer *w, const char *rec, size_t len);
+/* Replace the file by the records emit writes, crash-safely: the new file is written beside it
+ * (PATH.compact) and fsync'd; the old one is kept as PATH.YYYYMMDDTHHMMSSZ (archive names it; a
+ * file the daemon never reads again); the new one takes PATH in one rename. At every step a crash
+ * leaves PATH whole (old or new). On failure nothing changed; 0 or -errno, logged. */
+int journal_rewrite(struct journal *j, journal_emit_fn emit, void *ctx, char *archive,
+		    size_t archivelen);
+
+#endif
