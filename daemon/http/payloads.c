@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot/boots.h"
 #include "boot/payloads.h"
+#include "conf/machines.h"
 #include "http/file.h"
 #include "http/reply.h"
 #include "http/urlname.h"
@@ -70,6 +72,15 @@ enum MHD_Result http_payloads_manifest(struct request *r)
 	m = payloads_machine(r->rt->machines, id);
 	if (!m)
 		return http_send_error(r, MHD_HTTP_NOT_FOUND, "no machine named '%s'", id);
+	/* any mac-HEX names the default entry: only one that has booted is a machine */
+	if (m->is_default) {
+		json_t *seen = boots_machine_json(r->tb->boots, id);
+
+		if (!seen)
+			return http_send_error(r, MHD_HTTP_NOT_FOUND, "no boot of '%s' is known: a "
+					       "machine on the default entry has a manifest once it boots", id);
+		json_decref(seen);
+	}
 	rc = payloads_manifest(m, r->rt->payloads_fd, r->tb->etags, &body, &len, &failed);
 	if (rc && !failed)
 		return MHD_NO;

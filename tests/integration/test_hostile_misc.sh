@@ -229,7 +229,12 @@ test_manifest_of_unknown_machine_is_404() {
 		expect_status 404
 		expect_body "404 Not Found: no machine named '$id'\n"
 	done
-	# a machine of the default entry, named as the daemon names it
+	# a machine of the default entry, named as the daemon names it: once it has booted
+	req GET '/payloads/manifest?id=mac-0200000000aa'
+	expect_status 404
+	expect_body "404 Not Found: no boot of 'mac-0200000000aa' is known: a machine on the default entry has a manifest once it boots\n"
+	req GET '/ipxe?mac=02:00:00:00:00:aa'
+	expect_status 200
 	req GET '/payloads/manifest?id=mac-0200000000aa'
 	expect_status 200
 	expect_body "$(sha256sum < "$T/payloads/hello.txt" | cut -d' ' -f1) 6 hello.txt\n"

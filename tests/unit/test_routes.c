@@ -24,6 +24,7 @@ static const struct {
 	const char *arg0, *arg1;
 } cases[] = {
 	{ "/",                          "/",                     "GET, HEAD", ANY,   NULL, NULL },
+	{ "/static/status.js",          "/static/*",             "GET, HEAD", ANY,   "status.js", NULL },
 	{ "/healthz",                   "/healthz",              "GET, HEAD", ANY,   NULL, NULL },
 	{ "/healthz/",                  "/healthz",              "GET, HEAD", ANY,   NULL, NULL },
 	{ "/api/v1/version",            "/api/v1/version",       "GET, HEAD", ANY,   NULL, NULL },
@@ -40,7 +41,7 @@ static const struct {
 	{ "/api/v1/reports/",           "/api/v1/reports",       "POST",      SMALL, NULL, NULL },
 	{ "/api/v1/machines",           "/api/v1/machines",      "GET, HEAD", ANY,   NULL, NULL },
 	{ "/images/net+debug/bzImage",  "/images/*/*",           "GET, HEAD", ANY,   "net+debug", "bzImage" },
-	{ "/api/v1/builds",             "/api/v1/builds",        "POST",      ANY,   NULL, NULL },
+	{ "/api/v1/builds",             "/api/v1/builds",        "GET, HEAD, POST", ANY, NULL, NULL },
 	{ "/api/v1/builds/42",          "/api/v1/builds/*",      "GET, HEAD", ANY,   "42", NULL },
 	{ "/api/v1/images",             "/api/v1/images",        "GET, HEAD", ANY,   NULL, NULL },
 	{ "/api/v1/images/net/size",    "/api/v1/images/*/size", "GET, HEAD", ANY,   "net", NULL },
