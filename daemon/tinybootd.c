@@ -200,7 +200,11 @@ int main(int argc, char *argv[])
 	if (!tb.etags)
 		fatalx(EXIT_DIRS, "out of memory");
 
-	if (boots_open(tb.current.rt->opts.state_dir, &tb.boots, err, sizeof(err)))
+	struct boots_limits limits = {
+		BOOTS_MAX, BOOTS_REPORT_BYTES, BOOTS_UNLISTED_MAX, BOOTS_UNLISTED_REPORT_BYTES,
+		tb.current.rt->opts.boots_log_max_size, tb.current.rt->opts.boots_log_keep,
+	};
+	if (boots_open_limits(tb.current.rt->opts.state_dir, &limits, &tb.boots, err, sizeof(err)))
 		fatalx(EXIT_DIRS, "%s", err);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (builder_new(tb.etags, tb.current.rt->opts.state_dir, tb.current.rt->opts.max_kernel_builds, &tb.builder))

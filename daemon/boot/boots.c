@@ -21,6 +21,7 @@ struct boots {
 	struct journal *journal;
 	struct bootset *set;
 	size_t compact_bytes;
+	unsigned keep_archives;
 	off_t compact_at; /* the journal is compacted once it is this large */
 };
 
@@ -41,9 +42,11 @@ static void boots_compact(struct boots *b, const char *why)
 
 	/* failed or not: the next try waits until the journal has grown again */
 	b->compact_at = journal_size(b->journal) + (off_t)b->compact_bytes;
-	if (!rc)
+	if (!rc) {
 		log_info("boots.log: compacted %s: %lld bytes -> %lld (the old journal is %s)", why,
 			 (long long)before, (long long)journal_size(b->journal), archive);
+		journal_prune_archives(b->journal, b->keep_archives);
+	}
 }
 
 /* One JSON object per line (line is consumed); reports are fsync'd before they are answered. */
@@ -92,6 +95,7 @@ int boots_open_limits(const char *state_dir, const struct boots_limits *limits, 
 		return -ENOMEM;
 	pthread_mutex_init(&b->lock, NULL);
 	b->compact_bytes = limits->compact_bytes;
+	b->keep_archives = limits->keep_archives;
 	b->set = bootset_new(budgets);
 	rc = b->set ? journal_open(path, bootlog_replay, b->set, &b->journal, err, errlen) : -ENOMEM;
 	if (!rc && (rc = bootlog_index(b->set)))
@@ -115,7 +119,7 @@ int boots_open(const char *state_dir, struct boots **out, char *err, size_t errl
 {
 	static const struct boots_limits defaults = {
 		BOOTS_MAX, BOOTS_REPORT_BYTES, BOOTS_UNLISTED_MAX, BOOTS_UNLISTED_REPORT_BYTES,
-		BOOTS_COMPACT_BYTES,
+		BOOTS_COMPACT_BYTES, BOOTS_LOG_KEEP,
 	};
 
 	return boots_open_limits(state_dir, &defaults, out, err, errlen);

@@ -17,13 +17,15 @@
 /* The journal is rewritten with what memory holds once it has grown by this much past that
  * (at start-up, or as it grows); the file it replaces stays as STATE/boots.log.<UTC time>. */
 #define BOOTS_COMPACT_BYTES (64 * 1024 * 1024)
+#define BOOTS_LOG_KEEP 4 /* archives of boots.log kept; older ones are deleted */
 
 struct boots;
 
 struct boots_limits {
 	size_t boots, report_bytes;                   /* listed machines */
 	size_t unlisted_boots, unlisted_report_bytes; /* machines on the default entry */
-	size_t compact_bytes;
+	size_t compact_bytes;   /* boots-log-max-size: growth past what memory holds that rotates */
+	unsigned keep_archives; /* boots-log-keep: old journals kept after a rotation */
 };
 
 /* Open STATE/boots.log and replay it, so boots and reports survive restarts; a torn last

@@ -1,8 +1,11 @@
 /* journal.c - an append-only file of one record per line: replay, torn-tail cut, safe append, rewrite. */
 #include "boot/journal.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,4 +283,89 @@ fail:
 	close(fd);
 	unlink(tmp);
 	return rc;
+}
+
+/* NAME is BASE.YYYYMMDDTHHMMSSZ or BASE.YYYYMMDDTHHMMSSZ-N: an archive journal_archive made. */
+static bool journal_is_archive(const char *name, const char *base, unsigned *seq)
+{
+	size_t blen = strlen(base);
+	const char *p = name + blen + 1;
+
+	if (strncmp(name, base, blen) != 0 || name[blen] != '.')
+		return false;
+	for (int i = 0; i < 16; i++) {
+		bool want_digit = i != 8 && i != 15;
+
+		if (want_digit ? !isdigit((unsigned char)p[i]) : p[i] != (i == 8 ? 'T' : 'Z'))
+			return false;
+	}
+	*seq = 1;
+	if (p[16] == '\0')
+		return true;
+	if (p[16] != '-' || !isdigit((unsigned char)p[17]))
+		return false;
+	*seq = (unsigned)strtoul(p + 17, (char **)&p, 10);
+	return *p == '\0';
+}
+
+struct journal_old {
+	char name[256];
+	char stamp[17]; /* YYYYMMDDTHHMMSSZ */
+	unsigned seq;
+};
+
+/* Oldest first: by time stamp, then by the -N that journal_archive added within one second. */
+static int journal_old_cmp(const void *a, const void *b)
+{
+	const struct journal_old *x = a, *y = b;
+	int c = strcmp(x->stamp, y->stamp);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+int journal_prune_archives(const struct journal *j, unsigned keep)
+{
+	char dir[4096], base[256];
+	struct journal_old *old = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	int deleted = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s", j->path);
+	snprintf(base, sizeof(base), "%s", strrchr(j->path, '/') ? strrchr(j->path, '/') + 1 : j->path);
+	d = opendir(dirname(dir));
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)) != NULL) {
+		unsigned seq;
+
+		if (strlen(e->d_name) >= sizeof(old->name) || !journal_is_archive(e->d_name, base, &seq))
+			continue;
+		if (n == cap) {
+			struct journal_old *grown = realloc(old, (cap = cap ? cap * 2 : 16) * sizeof(*old));
+
+			if (!grown)
+				break;
+			old = grown;
+		}
+		snprintf(old[n].name, sizeof(old[n].name), "%s", e->d_name);
+		snprintf(old[n].stamp, sizeof(old[n].stamp), "%s", e->d_name + strlen(base) + 1);
+		old[n++].seq = seq;
+	}
+	if (n > keep) {
+		qsort(old, n, sizeof(*old), journal_old_cmp);
+		for (size_t i = 0; i < n - keep; i++) {
+			if (unlinkat(dirfd(d), old[i].name, 0) == 0) {
+				log_info("%s: deleted the old journal %s (keeping the newest %u)", j->path,
+					 old[i].name, keep);
+				deleted++;
+			} else {
+				log_warn("%s: delete the old journal %s", j->path, old[i].name);
+			}
+		}
+	}
+	closedir(d);
+	free(old);
+	return deleted;
 }

@@ -37,6 +37,10 @@ int journal_put(struct journal_writer *w, const char *rec, size_t len);
  * (PATH.compact) and fsync'd; the old one is kept as PATH.YYYYMMDDTHHMMSSZ (archive names it; a
  * file the daemon never reads again); the new one takes PATH in one rename. At every step a crash
  * leaves PATH whole (old or new). On failure nothing changed; 0 or -errno, logged. */
+/* Keep the newest `keep` archives of this journal (PATH.YYYYMMDDTHHMMSSZ[-N]) and delete the
+ * older ones, each logged. Returns how many were deleted, or -errno when the directory cannot be
+ * read. */
+int journal_prune_archives(const struct journal *j, unsigned keep);
 int journal_rewrite(struct journal *j, journal_emit_fn emit, void *ctx, char *archive,
 		    size_t archivelen);
 

@@ -31,6 +31,8 @@ struct options {
 	unsigned retry_after;
 	unsigned max_waiting; /* ?wait=1 requests held open at once */
 	unsigned report_timeout;
+	unsigned boots_log_max_size; /* bytes */
+	unsigned boots_log_keep;
 	enum log_level log_level;
 	/* PXE service (conf/pxeopts.h reads these) */
 	char *pxe;                /* off, proxy or dhcp */

@@ -249,4 +249,37 @@ test_08_full_state_dir() {
 	FULL=
 }
 
+# boots.log rotation: once the journal has grown by boots-log-max-size past what memory holds,
+# it is rewritten with what memory holds and the old file kept as boots.log.<UTC time>; only
+# the newest boots-log-keep of those stay. Three floods of 6000 boots of unknown MACs (memory
+# keeps 1024 of them), each followed by a restart: three rotations, two archives left, and the
+# configured machine's acknowledged report is in every new journal.
+test_09_boots_log_rotation_keeps_n() {
+	local dir=$T/rot-state j round t line k now archives
+	mkdir -p "$dir"
+	j=$dir/boots.log
+	t=$(new_token)
+	seed_boot "$j" "$t" lab1
+	tb_use --machines "$T/machines.conf" --state "$dir" --boots-log-max-size 64K --boots-log-keep 2 || return
+	post_report "$(report_json lab1 "$t" 6.1.rot)"
+	expect_status 201
+	for round in 1 2 3; do
+		tb_stop
+		line='{"artifact":"","at":%s,"firmware":"bios","mac":"","machine":"mac-%s","timeout_s":600,"token":"%s","type":"boot","unlisted":true,"variant":"net"}\n'
+		now=$(date +%s)
+		while read -r k; do
+			# shellcheck disable=SC2059 # the format is the line above
+			printf "$line" "$now" "${k:0:12}" "$k"
+		done < <(head -c 96000 /dev/urandom | od -An -tx1 -v | tr -d ' \n' | fold -w 32; echo) >> "$j"
+		tb_use --machines "$T/machines.conf" --state "$dir" --boots-log-max-size 64K --boots-log-keep 2 || return
+		grep -q 'boots.log: compacted at start-up' "$TB_LOG" || fail "round $round: no rotation at start-up: $(grep boots.log "$TB_LOG" | tail -3)"
+		[[ $(stat -c %s "$j") -lt 1000000 ]] || fail "round $round: boots.log is $(stat -c %s "$j") bytes after the rotation"
+		expect_eq "$(curl -s "$TB_URL/api/v1/machines" | jq -r '.lab1.report.kernel')" 6.1.rot "round $round: lab1's report"
+	done
+	archives=$(find "$dir" -maxdepth 1 -name 'boots.log.2*' | wc -l)
+	expect_eq "$archives" 2 "archives kept"
+	grep -q 'deleted the old journal boots.log.2.*(keeping the newest 2)' "$TB_LOG" || fail "no deletion logged"
+	tb_stop
+}
+
 run_tests

@@ -604,7 +604,7 @@ static void test_unlisted_flood_keeps_listed_boots(void **state)
  * result and events stay; the journal keeps every report), per class. */
 static void test_report_bytes_are_capped(void **state)
 {
-	struct boots_limits l = { 100, 0, 10, 1 << 20, 1 << 30 };
+	struct boots_limits l = { 100, 0, 10, 1 << 20, 1 << 30, 1000 };
 	char tokens[5][BOOTS_TOKEN_LEN], name[16], *stored;
 	struct boots *b;
 	size_t len, boots, bytes;
@@ -736,7 +736,7 @@ static size_t reports_on_disk(char tokens[][BOOTS_TOKEN_LEN], size_t n, int *arc
  * acknowledged report stays on disk. */
 static void test_compaction(void **state)
 {
-	struct boots_limits l = { 20, 1 << 20, 5, 1 << 20, 8192 };
+	struct boots_limits l = { 20, 1 << 20, 5, 1 << 20, 8192, 1000 };
 	char tokens[200][BOOTS_TOKEN_LEN], name[40], failed[BOOTS_TOKEN_LEN], unlisted[BOOTS_TOKEN_LEN];
 	json_t *before[200] = { 0 }, *rep, *j;
 	struct boots *b = open_limits(&l);
@@ -790,7 +790,7 @@ static void test_compaction(void **state)
 /* A long journal from before (far past what memory holds) is compacted at start-up. */
 static void test_compaction_at_start(void **state)
 {
-	struct boots_limits l = { 10, 1 << 20, 5, 1 << 20, 4096 };
+	struct boots_limits l = { 10, 1 << 20, 5, 1 << 20, 4096, 1000 };
 	char *path = testlib_path("boots.log"), tokens[300][BOOTS_TOKEN_LEN];
 	struct boots *b;
 	FILE *f;
