@@ -22,9 +22,11 @@
 static const enum store_area http_metrics_page_areas[] = {
 	STORE_ARTIFACTS, STORE_KERNELS, STORE_BUSYBOX, STORE_HEADERS, STORE_SOURCES,
 };
-#define HTTP_METRICS_PAGE_NAREAS (sizeof(http_metrics_page_areas) / sizeof(http_metrics_page_areas[0]))
+#define HTTP_METRICS_PAGE_NAREAS \
+	(sizeof(http_metrics_page_areas) / sizeof(http_metrics_page_areas[0]))
 
-static void http_metrics_page_family(FILE *out, const char *name, const char *type, const char *help)
+static void http_metrics_page_family(FILE *out, const char *name, const char *type,
+				     const char *help)
 {
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -72,9 +74,14 @@ static void http_metrics_page_cache(FILE *out, struct store *s)
 	static const struct {
 		const char *name, *help;
 	} families[] = {
-		{ "tinyboot_cache_bytes", "Apparent size of the files in a cache area of the state directory." },
-		{ "tinyboot_cache_objects", "Entries in a cache area (artifacts, kernel and busybox keys, header trees, source tarballs)." },
-		{ "tinyboot_cache_scan_truncated", "1 when the scrape's walk of the area stopped at its budget (the other two are then lower bounds)." },
+		{ "tinyboot_cache_bytes",
+		  "Apparent size of the files in a cache area of the state directory." },
+		{ "tinyboot_cache_objects",
+		  "Entries in a cache area (artifacts, kernel and busybox keys, header trees, "
+		  "source tarballs)." },
+		{ "tinyboot_cache_scan_truncated",
+		  "1 when the scrape's walk of the area stopped at its budget (the other two are "
+		  "then lower bounds)." },
 	};
 
 	for (size_t i = 0; i < HTTP_METRICS_PAGE_NAREAS; i++) {
