@@ -17,6 +17,7 @@ struct builder;
 struct boots;
 struct pxe_service;
 struct http_conns;
+struct http_metrics;
 
 struct tinyboot {
 	struct runtime_slot current;
@@ -26,6 +27,7 @@ struct tinyboot {
 	struct pxe_service *pxe; /* dnsmasq, supervised (idle with pxe = off) */
 	struct MHD_Daemon *mhd;
 	struct http_conns *conns; /* open connections and their deadlines (http/conns.c) */
+	struct http_metrics *metrics; /* request counters for /metrics (http/metrics.c) */
 	atomic_uint requests_in_flight;
 	atomic_uint waiting;  /* ?wait=1 requests parked on a build (capped by max-waiting) */
 	atomic_bool draining; /* set first on SIGTERM: nothing new is parked or built */

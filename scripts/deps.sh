@@ -10,8 +10,9 @@ packages=(
 	# tests (debootstrap: make check-fresh's bare Debian 12 root; systemd: systemd-analyze for
 	# make check-systemd, which needs no running systemd; man-db and groff-base: test_man.sh
 	# renders the manual pages with man and groff -ww; chromium: test_status.sh loads the status
-	# page in headless Chromium)
-	libcmocka-dev curl jq iproute2 debootstrap systemd man-db groff-base chromium
+	# page in headless Chromium; prometheus: its promtool checks GET /metrics in test_metrics.sh,
+	# the server itself is never started)
+	libcmocka-dev curl jq iproute2 debootstrap systemd man-db groff-base chromium prometheus
 	# benchmarks
 	nginx wrk cpio
 	# building kernels and busybox

@@ -13,6 +13,7 @@
 #include "boot/bootset.h"
 #include "boot/journal.h"
 #include "boot/report.h"
+#include "lib/histogram.h"
 #include "lib/log.h"
 #include "lib/names.h"
 
@@ -23,6 +24,15 @@ struct boots {
 	size_t compact_bytes;
 	unsigned keep_archives;
 	off_t compact_at; /* the journal is compacted once it is this large */
+	struct histogram report_delay; /* report time minus "kernel sent" time, this run's reports */
+};
+
+/* A guest reports once its payloads ran: seconds for a tiny initramfs, minutes for real work. */
+static const double boots_report_delay_bounds[] = { 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800 };
+
+static const char *const boots_outcome_names[BOOTS_OUTCOMES] = {
+	[BOOTS_OK] = "ok", [BOOTS_FAILED] = "failed", [BOOTS_TIMED_OUT] = "timed out",
+	[BOOTS_PENDING] = "pending",
 };
 
 static double boots_now(void)
@@ -94,6 +104,8 @@ int boots_open_limits(const char *state_dir, const struct boots_limits *limits, 
 	if (!b)
 		return -ENOMEM;
 	pthread_mutex_init(&b->lock, NULL);
+	histogram_init(&b->report_delay, boots_report_delay_bounds,
+		       sizeof(boots_report_delay_bounds) / sizeof(boots_report_delay_bounds[0]));
 	b->compact_bytes = limits->compact_bytes;
 	b->keep_archives = limits->keep_archives;
 	b->set = bootset_new(budgets);
@@ -240,6 +252,11 @@ int boots_report(struct boots *b, const char *token, const char *machine, bool o
 	else
 		rc = boots_journal(b, bootlog_report_line(bt->token, ok, report, now), true);
 	if (!rc) {
+		for (size_t i = 0; i < bt->nevents; i++)
+			if (strcmp(bt->events[i].state, "kernel sent") == 0) {
+				histogram_observe(&b->report_delay, now - bt->events[i].at);
+				break;
+			}
 		bootset_reported(b->set, bt, ok, stored, now);
 		stored = NULL;
 		boots_journal_done(b);
@@ -247,6 +264,22 @@ int boots_report(struct boots *b, const char *token, const char *machine, bool o
 	pthread_mutex_unlock(&b->lock);
 	free(stored);
 	return rc;
+}
+
+static enum boots_outcome boots_outcome_of(const struct boot *bt, double now)
+{
+	if (bt->reported)
+		return bt->ok ? BOOTS_OK : BOOTS_FAILED;
+	if (bt->failed)
+		return BOOTS_FAILED;
+	if (bt->timeout_s && now - bt->created > bt->timeout_s)
+		return BOOTS_TIMED_OUT;
+	return BOOTS_PENDING;
+}
+
+const char *boots_outcome_name(enum boots_outcome o)
+{
+	return o < BOOTS_OUTCOMES ? boots_outcome_names[o] : "?";
 }
 
 static json_t *boots_one_json(const struct boot *bt, double now)
@@ -265,14 +298,7 @@ static json_t *boots_one_json(const struct boot *bt, double now)
 							"at", stamp, "after_s",
 							bt->events[i].at - bt->created));
 	}
-	if (bt->reported)
-		result = bt->ok ? "ok" : "failed";
-	else if (bt->failed)
-		result = "failed";
-	else if (bt->timeout_s && now - bt->created > bt->timeout_s)
-		result = "timed out";
-	else
-		result = "pending";
+	result = boots_outcome_name(boots_outcome_of(bt, now));
 	if (!bt->reported && strcmp(result, "timed out") == 0)
 		json_array_append_new(events, json_pack("{s:s, s:f}", "state", "timed out", "after_s",
 							(double)bt->timeout_s));
@@ -345,4 +371,27 @@ void boots_usage(struct boots *b, bool unlisted, size_t *boots, size_t *report_b
 	pthread_mutex_lock(&b->lock);
 	bootset_usage(b->set, unlisted, boots, report_bytes);
 	pthread_mutex_unlock(&b->lock);
+}
+
+int boots_outcomes(struct boots *b, size_t counts[BOOTS_OUTCOMES])
+{
+	struct boot **held;
+	double now = boots_now();
+	size_t n;
+	int rc;
+
+	memset(counts, 0, BOOTS_OUTCOMES * sizeof(counts[0]));
+	pthread_mutex_lock(&b->lock);
+	rc = bootset_held(b->set, &held, &n);
+	for (size_t i = 0; !rc && i < n; i++)
+		counts[boots_outcome_of(held[i], now)]++;
+	pthread_mutex_unlock(&b->lock);
+	if (!rc)
+		free(held);
+	return rc;
+}
+
+const struct histogram *boots_report_delay(const struct boots *b)
+{
+	return &b->report_delay;
 }

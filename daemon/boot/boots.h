@@ -20,6 +20,7 @@
 #define BOOTS_LOG_KEEP 4 /* archives of boots.log kept; older ones are deleted */
 
 struct boots;
+struct histogram;
 
 struct boots_limits {
 	size_t boots, report_bytes;                   /* listed machines */
@@ -74,5 +75,14 @@ json_t *boots_machine_json(struct boots *b, const char *machine);
 int boots_machine_names(struct boots *b, char (**names)[33], size_t *n);
 /* Boots and report bytes held now: listed machines (unlisted false) or the default entry's. */
 void boots_usage(struct boots *b, bool unlisted, size_t *boots, size_t *report_bytes);
+
+/* What became of a boot, as "result" in the JSON views shows it. */
+enum boots_outcome { BOOTS_OK, BOOTS_FAILED, BOOTS_TIMED_OUT, BOOTS_PENDING, BOOTS_OUTCOMES };
+const char *boots_outcome_name(enum boots_outcome o); /* "ok", "failed", "timed out", "pending" */
+/* The boots held in memory (see BOOTS_MAX) by outcome now: 0 or -ENOMEM. */
+int boots_outcomes(struct boots *b, size_t counts[BOOTS_OUTCOMES]);
+/* Seconds from "kernel sent" to the report, for the reports of this run whose boot had that
+ * event. */
+const struct histogram *boots_report_delay(const struct boots *b);
 
 #endif

@@ -12,6 +12,7 @@
 #include "build/build.h"
 #include "build/store.h"
 #include "conf/runtime.h"
+#include "lib/histogram.h"
 #include "lib/log.h"
 #include "lib/spawn.h"
 
@@ -49,7 +50,11 @@ struct builder {
 	bool stopping;
 	volatile int cancel;
 	char compiler[256];
+	struct histogram durations[2]; /* finished builds: [0] done, [1] failed; cancelled ones not */
 };
+
+/* Kernel builds take minutes to most of an hour; a cache hit on every step takes seconds. */
+static const double builder_duration_bounds[] = { 1, 5, 15, 30, 60, 120, 300, 600, 1200, 2400 };
 
 const char *builder_state_name(enum build_state s)
 {
@@ -61,6 +66,22 @@ const char *builder_state_name(enum build_state s)
 const char *builder_compiler(const struct builder *b) { return b->compiler; }
 
 struct store *builder_store(const struct builder *b) { return b->store; }
+
+const struct histogram *builder_durations(const struct builder *b, bool failed)
+{
+	return &b->durations[failed ? 1 : 0];
+}
+
+void builder_counts(struct builder *b, unsigned *queued, unsigned *running)
+{
+	*queued = *running = 0;
+	pthread_mutex_lock(&b->lock);
+	for (const struct build *bd = b->all; bd; bd = bd->next) {
+		*queued += bd->state == BUILD_QUEUED;
+		*running += bd->state == BUILD_RUNNING;
+	}
+	pthread_mutex_unlock(&b->lock);
+}
 
 static void builder_set_step(struct build_progress *p, const char *step)
 {
@@ -183,6 +204,9 @@ done:
 	bd->waiters = NULL;
 	pthread_mutex_unlock(&b->lock);
 
+	/* before the waiters run: whoever saw the build finish finds it counted */
+	if (!b->cancel)
+		histogram_observe(&b->durations[rc ? 1 : 0], bd->finished_at - started);
 	if (rc && rc != -ESTALE && !b->cancel && !builder_inputs_unchanged(b, bd)) {
 		rc = -ESTALE; /* failed on inputs that are gone: not a verdict on the current ones */
 		log_warnx("build %s (%s): inputs changed during the build: %s", bd->variant, bd->id, ctx.error);
@@ -457,6 +481,9 @@ int builder_new(struct etag_cache *digests, const char *state_dir, unsigned work
 	if (!b)
 		return -ENOMEM;
 	b->digests = digests;
+	for (size_t i = 0; i < 2; i++)
+		histogram_init(&b->durations[i], builder_duration_bounds,
+			       sizeof(builder_duration_bounds) / sizeof(builder_duration_bounds[0]));
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->wake, NULL);
 	rc = store_open(state_dir, &b->store);

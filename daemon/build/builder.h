@@ -23,6 +23,7 @@ struct build_info {
 
 struct builder;
 struct etag_cache;
+struct histogram;
 struct runtime;
 struct store;
 
@@ -60,5 +61,9 @@ const char *builder_state_name(enum build_state s);
 const char *builder_compiler(const struct builder *b);
 /* The state directory the builds go to. */
 struct store *builder_store(const struct builder *b);
+/* How long this run's finished builds took, done or failed (cancelled ones are not counted). */
+const struct histogram *builder_durations(const struct builder *b, bool failed);
+/* This run's builds waiting for a worker and being built now. */
+void builder_counts(struct builder *b, unsigned *queued, unsigned *running);
 
 #endif

@@ -65,6 +65,11 @@ const char *store_dir(const struct store *s)
 	return s->dir;
 }
 
+const char *store_area_name(enum store_area area)
+{
+	return (unsigned)area < STORE_AREA_COUNT ? store_areas[area].dir : NULL;
+}
+
 /* One path component from outside: never a way out of its area. */
 static bool store_name_ok(const char *name)
 {

@@ -34,6 +34,8 @@ struct store;
 int store_open(const char *state_dir, struct store **out);
 void store_free(struct store *s); /* NULL-tolerant; releases the lock */
 const char *store_dir(const struct store *s);
+/* The area's directory name ("artifacts", "kernels", ...): also its name in metrics. */
+const char *store_area_name(enum store_area area);
 
 /* STATE/AREA[/NAME[/FILE]] (NAME and FILE may be NULL). -EINVAL when NAME or FILE is empty,
  * "." or ".." or holds a '/'; -ENAMETOOLONG when it does not fit. */

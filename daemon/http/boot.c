@@ -495,6 +495,7 @@ static enum MHD_Result http_boot_machines_send(struct request *r, json_t *out, c
 	if (next && recipe_name_valid(next) && snprintf(link, sizeof(link), "</api/v1/machines?limit=%zu&after=%s>; rel=\"next\"",
 			     limit, next) < (int)sizeof(link))
 		MHD_add_response_header(resp, "Link", link);
+	r->body_bytes = len + 1;
 	return http_send(r, MHD_HTTP_OK, resp);
 }
 

@@ -380,3 +380,15 @@ void http_conns_free(struct http_conns *cs)
 	free(cs->order);
 	free(cs);
 }
+
+unsigned http_conns_open(struct http_conns *cs)
+{
+	unsigned n;
+
+	if (!cs)
+		return 0;
+	pthread_mutex_lock(&cs->lock);
+	n = cs->used;
+	pthread_mutex_unlock(&cs->lock);
+	return n;
+}

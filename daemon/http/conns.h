@@ -28,5 +28,7 @@ void http_conns_notify(void *cls, struct MHD_Connection *c, void **socket_contex
 /* The connection moved to `phase`; its deadline counts from now. From the connection's thread;
  * cs may be NULL. */
 void http_conns_phase(struct http_conns *cs, struct MHD_Connection *c, enum http_conn_phase phase);
+/* Connections open now (those shut down here but not yet closed by MHD included); cs may be NULL. */
+unsigned http_conns_open(struct http_conns *cs);
 
 #endif

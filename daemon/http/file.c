@@ -149,6 +149,7 @@ static enum MHD_Result http_file_answer(struct request *r, int fd, const struct 
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
 		http_file_validators(resp, etag, modified, policy);
+		r->body_bytes = sizeof(body) - 1;
 		return http_send(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp);
 	}
 	if (rr == RANGE_OK) {
@@ -173,6 +174,7 @@ static enum MHD_Result http_file_answer(struct request *r, int fd, const struct 
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, http_file_content_type(name));
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
 	http_file_validators(resp, etag, modified, policy);
+	r->body_bytes = length;
 	return http_send(r, status, resp);
 }
 

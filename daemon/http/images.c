@@ -93,6 +93,7 @@ static enum MHD_Result http_images_unavailable(struct request *r, const char *fm
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	r->body_bytes = (unsigned long long)n;
 	return http_send(r, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
 }
 

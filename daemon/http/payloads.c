@@ -52,6 +52,7 @@ enum MHD_Result http_payloads_gen(struct request *r, const char *size)
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	r->body_bytes = n;
 	return http_send(r, MHD_HTTP_OK, resp);
 }
 

@@ -14,6 +14,7 @@ enum MHD_Result http_send(struct request *r, unsigned status, struct MHD_Respons
 
 	if (!resp)
 		return MHD_NO;
+	r->status = status;
 	if (atomic_load(&r->tb->draining))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(r->conn, status, resp);
@@ -31,6 +32,7 @@ enum MHD_Result http_send_text(struct request *r, unsigned status, const char *c
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	r->body_bytes = len;
 	return http_send(r, status, resp);
 }
 
@@ -83,6 +85,7 @@ enum MHD_Result http_send_json(struct request *r, unsigned status, json_t *obj)
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	r->body_bytes = len + 1;
 	return http_send(r, status, resp);
 }
 
@@ -98,5 +101,6 @@ enum MHD_Result http_send_method_not_allowed(struct request *r, const char *allo
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	r->body_bytes = (unsigned long long)n;
 	return http_send(r, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
 }

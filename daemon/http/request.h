@@ -33,6 +33,8 @@ struct request {
 	size_t body_len;
 	size_t body_max; /* the route's limit, known before the body arrives */
 	bool body_too_large;
+	unsigned status;         /* of the response queued (http_send), 0 before */
+	unsigned long long body_bytes; /* the queued response's body size (for metrics) */
 };
 
 #endif

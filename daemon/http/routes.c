@@ -7,6 +7,7 @@
 #include "http/boot.h"
 #include "http/file.h"
 #include "http/images.h"
+#include "http/metrics_page.h"
 #include "http/payloads.h"
 #include "http/pxe.h"
 #include "http/reply.h"
@@ -93,6 +94,7 @@ static const struct http_route http_routes[] = {
 	{ "/artifacts/*/*",         GET,  BODY_DEFAULT,         http_routes_artifact },
 	{ "/pxe/*",                 GET,  BODY_DEFAULT,         http_routes_pxe_program },
 	{ "/api/v1/pxe/config",     GET,  BODY_DEFAULT,         http_pxe_config },
+	{ "/metrics",               GET,  BODY_DEFAULT,         http_metrics_page },
 };
 
 #undef GET
@@ -133,6 +135,21 @@ const struct http_route *http_routes_find(char *const *parts, int nparts,
 		if (http_routes_matches(http_routes[i].pattern, parts, nparts, args))
 			return &http_routes[i];
 	return NULL;
+}
+
+size_t http_routes_count(void)
+{
+	return sizeof(http_routes) / sizeof(http_routes[0]);
+}
+
+size_t http_routes_index(const struct http_route *route)
+{
+	return (size_t)(route - http_routes);
+}
+
+const char *http_routes_pattern(size_t i)
+{
+	return i < http_routes_count() ? http_routes[i].pattern : NULL;
 }
 
 const char *http_routes_allow(const struct http_route *route)

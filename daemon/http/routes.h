@@ -30,6 +30,11 @@ const char *http_routes_allow(const struct http_route *route);
 bool http_routes_allows(const struct http_route *route, const char *method);
 /* Once the path is split: r->route, r->args, and the body limit that goes with them. */
 void http_routes_match(struct request *r);
+/* The table's routes by position, for counting requests per route: how many there are, the
+ * position of one of them, the pattern at a position (a bounded label value). */
+size_t http_routes_count(void);
+size_t http_routes_index(const struct http_route *route);
+const char *http_routes_pattern(size_t i);
 /* Answer a complete request: 404 without a route, 405 for another method, else the handler. */
 enum MHD_Result http_routes_dispatch(struct request *r);
 

@@ -11,6 +11,7 @@
 
 #include "http/conns.h"
 #include "http/drain.h"
+#include "http/metrics.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/routes.h"
@@ -148,11 +149,13 @@ static void http_server_completed(void *cls, struct MHD_Connection *conn, void *
 	struct tinyboot *tb = cls;
 	struct request *r = *con_cls;
 
-	(void)toe;
 	/* a kept-alive connection waits for its next head: header-timeout holds again */
 	http_conns_phase(tb->conns, conn, HTTP_CONN_HEAD);
 	if (!r)
 		return;
+	/* body bytes count once the whole response went out; HEAD sends none */
+	http_metrics_count(tb->metrics, r->route, r->status,
+			   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && !r->head ? r->body_bytes : 0);
 	runtime_put(r->rt);
 	free(r->body);
 	free(r);
@@ -171,9 +174,15 @@ int http_start(struct tinyboot *tb, int listen_fd)
 
 		threads = cpus > 0 ? (unsigned)cpus : 1;
 	}
-	rc = http_conns_new(tb, o->max_connections, listen_fd, &tb->conns);
+	rc = http_metrics_new(&tb->metrics);
 	if (rc)
 		return rc;
+	rc = http_conns_new(tb, o->max_connections, listen_fd, &tb->conns);
+	if (rc) {
+		http_metrics_free(tb->metrics);
+		tb->metrics = NULL;
+		return rc;
+	}
 	/* epoll worker pool + turbo: the fastest mode for many small keep-alive requests and
 	 * large sendfile bodies; ITC is needed to quiesce a pool. */
 	tb->mhd = MHD_start_daemon(
@@ -195,6 +204,8 @@ int http_start(struct tinyboot *tb, int listen_fd)
 	if (!tb->mhd) {
 		http_conns_free(tb->conns);
 		tb->conns = NULL;
+		http_metrics_free(tb->metrics);
+		tb->metrics = NULL;
 		return -EIO;
 	}
 	return 0;
@@ -228,5 +239,7 @@ void http_drain_and_stop(struct tinyboot *tb, unsigned seconds)
 	tb->mhd = NULL;
 	http_conns_free(tb->conns); /* after MHD_stop_daemon: it reports every close */
 	tb->conns = NULL;
+	http_metrics_free(tb->metrics); /* after MHD_stop_daemon: it completes every request */
+	tb->metrics = NULL;
 	http_drain_close(&d);
 }
