@@ -31,6 +31,9 @@ struct options {
 	unsigned retry_after;
 	unsigned max_waiting; /* ?wait=1 requests held open at once */
 	unsigned report_timeout;
+	unsigned max_queued_builds;     /* builds queued or running at once */
+	unsigned max_variant_fragments; /* extra fragments in one variant name */
+	char *api_tokens;               /* NULL: no tokens, changes from loopback only */
 	enum log_level log_level;
 	/* PXE service (conf/pxeopts.h reads these) */
 	char *pxe;                /* off, proxy or dhcp */
