@@ -35,7 +35,9 @@ bool http_auth_needed(const struct request *r)
 {
 	if (http_auth_is_read(r))
 		return false;
-	return !r->route || !(r->route->methods & HTTP_ROUTE_NO_TOKEN);
+	/* the flag opens the route's POST, not whatever method a client makes up */
+	return !r->route || !(r->route->methods & HTTP_ROUTE_NO_TOKEN) ||
+	       strcmp(r->method, MHD_HTTP_METHOD_POST) != 0;
 }
 
 static bool http_auth_peer_loopback(struct request *r)
