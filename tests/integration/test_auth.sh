@@ -294,10 +294,14 @@ lab_req() {
 lab_start() {
 	[[ -n $LAB_PID ]] && return 0
 	netns_setup --taps 0 --site || { fail "no network namespaces"; return 1; }
-	rm -rf "$T/lab-state"
+	rm -rf "$T/lab-state" "$T/lab-slow.port"
 	mkdir -p "$T/lab-payloads"
+	# the namespace's own 127.0.0.1: a source server of its own, so builds stay running there
+	netns_spawn "$NETNS_LAB" "$T/lab-slow.log" perl "$T/slow-http.pl" "$T/lab-slow.port" 300
+	wait_until 10 test -s "$T/lab-slow.port" || { fail "lab source server: $(cat "$T/lab-slow.log")"; return 1; }
+	sources_conf "$T/lab-sources.conf" "http://127.0.0.1:$(cat "$T/lab-slow.port")"
 	netns_spawn "$NETNS_LAB" "$T/lab.log" "$TINYBOOTD" --listen 0.0.0.0:0 --state "$T/lab-state" \
-		--payloads "$T/lab-payloads" "${INPUTS[@]}" --sources "$T/slow-sources.conf" \
+		--payloads "$T/lab-payloads" "${INPUTS[@]}" --sources "$T/lab-sources.conf" \
 		--machines "$T/machines.conf" --drain-timeout 2 --log-level debug
 	LAB_PID=$NETNS_PID
 	wait_until 10 grep -q 'listening on http://' "$T/lab.log" || { fail "lab daemon: $(cat "$T/lab.log")"; return 1; }
@@ -328,6 +332,7 @@ test_21_beyond_loopback_reads_build_listed_variants_only() {
 	expect_status 403
 	lab_req GET /images/tiny/bzImage
 	expect_status 503
+	grep -q 'is being built' "$T/body" || fail "not building: $(cat "$T/body")"
 	lab_req GET '/ipxe?mac=52:54:00:00:0a:01'
 	expect_status 200
 	grep -q 'images/tiny/bzImage' "$T/body" || fail "script: $(cat "$T/body")"
