@@ -16,6 +16,7 @@
 #include "lib/etag.h"
 #include "http/server.h"
 #include "lib/listen.h"
+#include "lib/loopback.h"
 #include "lib/log.h"
 #include "conf/options.h"
 #include "lib/sdnotify.h"
@@ -121,6 +122,21 @@ static void tinybootd_absolute_state(struct options *opts)
 	}
 }
 
+/* Beyond loopback without api-tokens, anyone who reaches the port could change things: that is
+ * refused (403), but the admin should hear of it once, at start and after a reload. */
+static void tinybootd_warn_open(const struct tinyboot *tb, const struct runtime *rt)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (rt->tokens || (listen_parse(tb->listen_address, &ss, &len) == 0 &&
+			   loopback_is((const struct sockaddr *)&ss)))
+		return;
+	log_warnx("listening on %s beyond loopback without api-tokens: requests that change state "
+		  "(builds, boots) are refused (403) except from loopback; set api-tokens = FILE to "
+		  "allow them with a bearer token", tb->listen_address);
+}
+
 static void tinybootd_reload(struct tinyboot *tb, int argc, char *argv[])
 {
 	struct options opts;
@@ -147,6 +163,7 @@ static void tinybootd_reload(struct tinyboot *tb, int argc, char *argv[])
 	log_set_level(rt->opts.log_level);
 	runtime_replace(&tb->current, rt);
 	log_info("configuration reloaded");
+	tinybootd_warn_open(tb, rt);
 	/* rt stays valid: only this thread replaces the runtime */
 	if (tinybootd_pxe_apply(tb, rt, false, err, sizeof(err)))
 		log_error("reload: PXE: %s", err);
@@ -227,6 +244,7 @@ int main(int argc, char *argv[])
 	printf("tinybootd %s listening on http://%s/\n", TINYBOOT_VERSION, tb.listen_address);
 	fflush(stdout);
 	log_info("listening on http://%s/ (state %s)", tb.listen_address, tb.current.rt->opts.state_dir);
+	tinybootd_warn_open(&tb, tb.current.rt);
 	sdnotify("READY=1");
 
 	for (;;) {

@@ -108,6 +108,16 @@ static void builder_info(const struct build *bd, struct build_info *info)
 	snprintf(info->error, sizeof(info->error), "%s", bd->error);
 }
 
+/* Builds queued or running; the lock is held. */
+static unsigned builder_active(const struct builder *b)
+{
+	unsigned n = 0;
+
+	for (const struct build *bd = b->all; bd; bd = bd->next)
+		n += bd->state == BUILD_QUEUED || bd->state == BUILD_RUNNING;
+	return n;
+}
+
 static struct build *builder_find(struct builder *b, const char *id)
 {
 	for (struct build *bd = b->all; bd; bd = bd->next)
@@ -336,6 +346,7 @@ int builder_request(struct builder *b, struct runtime *rt, const char *variant, 
 	struct sources *s = NULL;
 	char id[DIGEST_HEX_LEN];
 	struct build *bd;
+	unsigned active;
 	int rc;
 
 	memset(info, 0, sizeof(*info));
@@ -389,6 +400,15 @@ int builder_request(struct builder *b, struct runtime *rt, const char *variant, 
 		pthread_mutex_unlock(&b->lock);
 		rc = -ESHUTDOWN;
 		snprintf(err, errlen, "the daemon is stopping");
+		goto out;
+	}
+	/* counted under the lock that queues: concurrent requests cannot overshoot the bound */
+	active = builder_active(b);
+	if (active >= rt->opts.max_queued_builds) {
+		pthread_mutex_unlock(&b->lock);
+		rc = -EBUSY;
+		snprintf(err, errlen, "%u builds are queued or running (max-queued-builds %u): %s not queued; "
+			 "ask again later", active, rt->opts.max_queued_builds, v->name);
 		goto out;
 	}
 	if (!bd) {

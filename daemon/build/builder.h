@@ -44,6 +44,7 @@ void builder_free(struct builder *b);
  *   -EINVAL      a malformed variant name
  *   -EAGAIN      !start and the variant has neither a build nor an artifact (info has its id)
  *   -ESHUTDOWN   the daemon is stopping
+ *   -EBUSY       a new build was needed, but max-queued-builds builds are queued or running
  *   -EBADMSG     the daemon's own inputs are broken (a recipe, sources.conf, a fragment file,
  *                the toolchain): no key can be computed
  *   -ENOMEM ... */

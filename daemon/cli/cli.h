@@ -7,6 +7,7 @@
 struct cli {
 	const char *server;
 	const char *output;
+	const char *token_file; /* --token-file; the token itself goes to cli_http_init */
 	bool retry;
 	/* boot */
 	const char *nic, *arch, *mac, *timeout;

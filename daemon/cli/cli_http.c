@@ -10,13 +10,20 @@
 /* API answers are small; refuse anything absurd */
 #define CLI_HTTP_API_MAX (16 << 20)
 
-void cli_http_init(void)
+/* The bearer token of this run, or NULL: set once by cli_http_init, before any transfer. */
+static char *cli_http_token;
+
+void cli_http_init(const char *token)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (token && *token)
+		cli_http_token = strdup(token);
 }
 
 void cli_http_cleanup(void)
 {
+	free(cli_http_token);
+	cli_http_token = NULL;
 	curl_global_cleanup();
 }
 
@@ -47,6 +54,11 @@ static CURL *cli_http_open(const char *server, const char *path, char *url, size
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (cli_http_token) {
+		/* sent at once (one method set); libcurl keeps it from hosts a redirect leads to */
+		curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+		curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, cli_http_token);
+	}
 	return curl;
 }
 

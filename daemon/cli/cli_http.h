@@ -12,7 +12,8 @@ struct cli_http_buf {
 };
 
 /* Once per process, around every other call. */
-void cli_http_init(void);
+/* token: sent as Authorization: Bearer on every request ("" or NULL: none); copied. */
+void cli_http_init(const char *token);
 void cli_http_cleanup(void);
 
 /* GET server+path into out; the HTTP status, or -1 with the reason printed. */

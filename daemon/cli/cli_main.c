@@ -11,13 +11,14 @@
 #include "cli/cli_http.h"
 #include "cli/cli_pxe.h"
 #include "cli/cli_size.h"
+#include "cli/cli_token.h"
 
 #define CLI_DEFAULT_SERVER "http://127.0.0.1:8080"
 
 static void cli_main_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: tinyboot [--server URL] COMMAND [ARGS]\n\n"
+		"usage: tinyboot [--server URL] [--token-file FILE] COMMAND [ARGS]\n\n"
 		"commands:\n"
 		"  version              the daemon's version (JSON)\n"
 		"  health               the daemon's health (JSON); exit 0 when healthy\n"
@@ -34,7 +35,9 @@ static void cli_main_usage(FILE *out)
 		"                       base a delta needs is not built (--build builds them first)\n"
 		"  pxe-config           the dnsmasq lines of the daemon's PXE service (with pxe = off:\n"
 		"                       for a dnsmasq of your own, once pxe-interface is set)\n\n"
-		"The server defaults to $TINYBOOT_SERVER or " CLI_DEFAULT_SERVER ".\n");
+		"The server defaults to $TINYBOOT_SERVER or " CLI_DEFAULT_SERVER ".\n"
+		"Every request carries Authorization: Bearer TOKEN when --token-file FILE (its first\n"
+		"line, or NAME TOKEN) or $TINYBOOT_TOKEN gives one: the daemon's api-tokens.\n");
 }
 
 /* version, health: the answer on stdout; exit 0 on 2xx. */
@@ -57,6 +60,10 @@ static int cli_main_parse(struct cli *cli, int argc, char *argv[], const char **
 			slot = &cli->server;
 		else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
 			slot = &cli->output;
+		else if (strcmp(a, "--token-file") == 0)
+			slot = &cli->token_file;
+		else if (strncmp(a, "--token-file=", 13) == 0)
+			cli->token_file = a + 13;
 		else if (strncmp(a, "--server=", 9) == 0)
 			cli->server = a + 9;
 		else if (strncmp(a, "--output=", 9) == 0)
@@ -104,6 +111,7 @@ int main(int argc, char *argv[])
 {
 	struct cli cli = { .server = getenv("TINYBOOT_SERVER") };
 	const char *cmd = NULL, *arg = NULL;
+	char token[CLI_TOKEN_MAX + 1];
 	int rc;
 
 	if (!cli.server || !*cli.server)
@@ -113,7 +121,11 @@ int main(int argc, char *argv[])
 		cli_main_usage(rc > 0 ? stdout : stderr);
 		return rc > 0 ? 0 : 2;
 	}
-	cli_http_init();
+	rc = cli_token_get(cli.token_file, token);
+	if (rc)
+		return rc;
+	cli_http_init(token);
+	memset(token, 0, sizeof(token));
 	if (strcmp(cmd, "version") == 0 && !arg) {
 		rc = cli_main_show(&cli, "/api/v1/version");
 	} else if (strcmp(cmd, "health") == 0 && !arg) {

@@ -82,6 +82,14 @@ static const struct option_def option_table[] = {
 	{ "max-waiting", 0, OPT_UINT, OFF(max_waiting), "64", 0, 100000, 0,
 	  "GET /images/...?wait=1 requests held open until their build ends; more are answered "
 	  "503 + Retry-After at once (0: none held)", NULL },
+	{ "max-queued-builds", 0, OPT_UINT, OFF(max_queued_builds), "8", 1, 10000, 0,
+	  "builds queued or running at once; a request that would start one more is answered 429 + "
+	  "Retry-After", NULL },
+	{ "max-variant-fragments", 0, OPT_UINT, OFF(max_variant_fragments), "4", 0, 64, 0,
+	  "extra kernel fragments a variant may name (NAME+a+b: 2); more is answered 400", NULL },
+	{ "api-tokens", 0, OPT_STRING, OFF(api_tokens), NULL, 0, 0, 0,
+	  "file of NAME TOKEN lines (not readable by others): requests that change state need "
+	  "Authorization: Bearer TOKEN; without it they are accepted from loopback only", NULL },
 	{ "report-timeout", 0, OPT_UINT, OFF(report_timeout), "120", 1, 86400, 0,
 	  "seconds after which a boot without a report shows as timed out", NULL },
 	{ "boots-log-max-size", 0, OPT_SIZE, OFF(boots_log_max_size), "64M", 65536, 1073741824, OPT_RESTART,

@@ -33,6 +33,9 @@ struct options {
 	unsigned report_timeout;
 	unsigned boots_log_max_size; /* bytes */
 	unsigned boots_log_keep;
+	unsigned max_queued_builds;     /* builds queued or running at once */
+	unsigned max_variant_fragments; /* extra fragments in one variant name */
+	char *api_tokens;               /* NULL: no tokens, changes from loopback only */
 	enum log_level log_level;
 	/* PXE service (conf/pxeopts.h reads these) */
 	char *pxe;                /* off, proxy or dhcp */

@@ -11,6 +11,7 @@
 
 #include "lib/fsutil.h"
 #include "conf/machines.h"
+#include "conf/tokens.h"
 
 /* Could mkdir -p make path? Its nearest existing ancestor must be a directory we may write to
  * and enter. Creates nothing: for -n. */
@@ -97,6 +98,7 @@ static void runtime_free(struct runtime *rt)
 	if (rt->payloads_fd >= 0)
 		close(rt->payloads_fd);
 	machines_free(rt->machines);
+	tokens_free(rt->tokens);
 	options_free(&rt->opts);
 	free(rt);
 }
@@ -171,6 +173,7 @@ static int runtime_load(struct options *opts, bool create, struct runtime **out,
 	runtime_absolute(&rt->opts.rootfs_dir, err, errlen);
 	runtime_absolute(&rt->opts.sources_file, err, errlen);
 	runtime_absolute(&rt->opts.machines_file, err, errlen);
+	runtime_absolute(&rt->opts.api_tokens, err, errlen);
 	err[0] = '\0';
 	if (rt->opts.payload_dir) {
 		rc = runtime_open_dir(rt->opts.payload_dir, false, err, errlen);
@@ -186,6 +189,12 @@ static int runtime_load(struct options *opts, bool create, struct runtime **out,
 	}
 	if (rt->opts.machines_file) {
 		rc = machines_load(rt->opts.machines_file, &rt->machines, err, errlen);
+		if (rc)
+			goto fail;
+	}
+	if (rt->opts.api_tokens) {
+		/* a file that cannot be read refuses the start or the reload: never "no tokens" */
+		rc = tokens_load(rt->opts.api_tokens, &rt->tokens, err, errlen);
 		if (rc)
 			goto fail;
 	}

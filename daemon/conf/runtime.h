@@ -16,6 +16,7 @@ struct runtime {
 	int state_fd;
 	int payloads_fd;
 	struct machines *machines; /* NULL without a machines file */
+	struct tokens *tokens;     /* NULL without api-tokens */
 };
 
 /* The one current runtime; readers take a reference under the lock. */

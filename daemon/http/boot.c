@@ -15,6 +15,7 @@
 #include "conf/machines.h"
 #include "conf/recipe.h"
 #include "conf/variant.h"
+#include "http/auth.h"
 #include "http/reply.h"
 #include "lib/listen.h"
 #include "lib/log.h"
@@ -252,11 +253,11 @@ enum MHD_Result http_boot_machine_script(struct request *r)
 		variant_free(v);
 		return ret;
 	}
-	if (!rc && (rc = builder_request(r->tb->builder, r->rt, v->name, true, false, &info, err, sizeof(err))))
-		status = http_status_from_errno(rc);
+	if (!rc)
+		rc = http_auth_build(r, v->name, false, &info, &status, err, sizeof(err));
 	if (rc) {
 		variant_free(v);
-		return http_send_error(r, status, "machine %s: %s", m->name, err);
+		return http_auth_send_error(r, status, "machine %s: %s", m->name, err);
 	}
 	free(info.log_tail);
 	http_boot_name(m, mac, name);
@@ -322,12 +323,12 @@ enum MHD_Result http_boot_create(struct request *r)
 		return http_send_error(r, status, "%s", err);
 	}
 	rc = variant_parse(&r->rt->opts, variant_in ? variant_in : m->variant, &v, err, sizeof(err));
-	if (!rc && (rc = builder_request(r->tb->builder, r->rt, v->name, true, false, &info, err, sizeof(err))))
-		status = http_status_from_errno(rc);
+	if (!rc)
+		rc = http_auth_build(r, v->name, false, &info, &status, err, sizeof(err));
 	if (rc) {
 		json_decref(body);
 		variant_free(v);
-		return http_send_error(r, status, "%s", err);
+		return http_auth_send_error(r, status, "%s", err);
 	}
 	free(info.log_tail);
 	if (info.state != BUILD_DONE) {

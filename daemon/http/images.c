@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "build/builder.h"
+#include "http/auth.h"
 #include "lib/fsutil.h"
 #include "http/file.h"
 #include "http/reply.h"
@@ -128,20 +129,21 @@ enum MHD_Result http_images_file(struct request *r, const char *variant, const c
 	char err[2048];
 	const char *wait;
 	enum MHD_Result ret;
+	unsigned status = 500;
 	int rc, fd;
 
 	if (!http_images_name_known(name))
 		return http_send_error(r, MHD_HTTP_NOT_FOUND,
 				       "no such file '%s'; images have bzImage, initrd, cmdline, manifest.json, build.log",
 				       name);
-	rc = builder_request(r->tb->builder, r->rt, variant, true, false, &info, err, sizeof(err));
+	rc = http_auth_build(r, variant, false, &info, &status, err, sizeof(err));
 	if (rc == -ESHUTDOWN || (!rc && info.state != BUILD_DONE && atomic_load(&r->tb->draining))) {
 		/* a build this daemon will not finish (cancelled, never started): the next one will */
 		free(info.log_tail);
 		return http_images_unavailable(r, "tinybootd is stopping; %s is not built", variant);
 	}
 	if (rc)
-		return http_send_error(r, http_status_from_errno(rc), "%s", err);
+		return http_auth_send_error(r, status, "%s", err);
 	if (info.state == BUILD_FAILED) {
 		ret = http_images_failed(r, &info);
 		free(info.log_tail);
@@ -172,6 +174,7 @@ enum MHD_Result http_images_build_post(struct request *r)
 	json_t *body, *reply;
 	const char *variant = NULL;
 	int retry = 0, rc;
+	unsigned status = 500;
 	char err[2048];
 
 	body = json_loadb(r->body ? r->body : "", r->body_len, 0, &jerr);
@@ -180,10 +183,10 @@ enum MHD_Result http_images_build_post(struct request *r)
 		return http_send_error(r, MHD_HTTP_BAD_REQUEST,
 				       "expected {\"variant\": \"NAME+fragment\", \"retry\": false}: %s", jerr.text);
 	}
-	rc = builder_request(r->tb->builder, r->rt, variant, true, retry, &info, err, sizeof(err));
+	rc = http_auth_build(r, variant, retry, &info, &status, err, sizeof(err));
 	json_decref(body);
 	if (rc)
-		return http_send_error(r, http_status_from_errno(rc), "%s", err);
+		return http_auth_send_error(r, status, "%s", err);
 	reply = http_images_build_json(&info);
 	free(info.log_tail);
 	return http_send_json(r, info.state == BUILD_DONE || info.state == BUILD_FAILED ?

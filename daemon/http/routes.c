@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "http/api.h"
+#include "http/auth.h"
 #include "http/boot.h"
 #include "http/file.h"
 #include "http/images.h"
@@ -68,6 +69,7 @@ static enum MHD_Result http_routes_pxe_program(struct request *r)
 
 #define GET HTTP_ROUTE_GET
 #define POST HTTP_ROUTE_POST
+#define NO_TOKEN HTTP_ROUTE_NO_TOKEN
 #define BODY_DEFAULT HTTP_BODY_MAX_DEFAULT
 
 /* First match wins: /payloads/manifest and /payloads/gen/N before /payloads/NAME. */
@@ -84,7 +86,7 @@ static const struct http_route http_routes[] = {
 	{ "/api/v1/boots",          POST, BODY_DEFAULT,         http_boot_create },
 	{ "/api/v1/boots/*",        GET,  BODY_DEFAULT,         http_routes_boot_get },
 	/* reports come from guests: keep them small */
-	{ "/api/v1/reports",        POST, HTTP_BOOT_REPORT_MAX, http_boot_report },
+	{ "/api/v1/reports",        POST | NO_TOKEN, HTTP_BOOT_REPORT_MAX, http_boot_report },
 	{ "/api/v1/machines",       GET,  BODY_DEFAULT,         http_boot_machines },
 	{ "/images/*/*",            GET,  BODY_DEFAULT,         http_routes_images_file },
 	{ "/api/v1/builds",         GET | POST, BODY_DEFAULT,   http_routes_builds },
@@ -99,6 +101,7 @@ static const struct http_route http_routes[] = {
 
 #undef GET
 #undef POST
+#undef NO_TOKEN
 #undef BODY_DEFAULT
 
 /* Does the pattern match the components, one '*' per name? The '*'s go to args. */
@@ -154,7 +157,7 @@ const char *http_routes_pattern(size_t i)
 
 const char *http_routes_allow(const struct http_route *route)
 {
-	switch (route->methods) {
+	switch (route->methods & ~(unsigned)HTTP_ROUTE_NO_TOKEN) {
 	case HTTP_ROUTE_GET:
 		return "GET, HEAD";
 	case HTTP_ROUTE_POST:
@@ -185,5 +188,7 @@ enum MHD_Result http_routes_dispatch(struct request *r)
 		return http_send_error(r, MHD_HTTP_NOT_FOUND, "no such resource");
 	if (!http_routes_allows(r->route, r->method))
 		return http_send_method_not_allowed(r, http_routes_allow(r->route));
+	if (http_auth_needed(r) && !http_auth_permitted(r))
+		return http_auth_refuse(r);
 	return r->route->handler(r);
 }

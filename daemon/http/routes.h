@@ -10,6 +10,10 @@
 enum http_route_methods {
 	HTTP_ROUTE_GET = 1 << 0, /* GET and HEAD */
 	HTTP_ROUTE_POST = 1 << 1,
+	/* Not a method: every method but GET/HEAD changes state and needs a permitted client
+	 * (http/auth.h: a bearer token from api-tokens, or loopback without api-tokens); a route
+	 * with this flag needs none (reports: the boot's own token is the proof). */
+	HTTP_ROUTE_NO_TOKEN = 1 << 7,
 };
 
 struct http_route {
