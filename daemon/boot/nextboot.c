@@ -111,7 +111,7 @@ static int nextboot_load(struct nextboot *nb, char *err, size_t errlen)
 		struct nextboot_entry e;
 
 		if (!recipe_name_valid(name) || nextboot_entry_parse(v, &e)) {
-			log_warnx("%s: dropped the override of \"%.40s\": not a machine name and an override",
+			log_warnx("%s: dropped the override of \"%.40s\": not a machine name with a variant or \"action\": \"local\"",
 				  nb->path, name);
 			continue;
 		}
