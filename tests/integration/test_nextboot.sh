@@ -27,7 +27,7 @@ NB_MACHINES="nb-qemu nb-api nb-race nb-local nb-post nb-cli mac-525400000b99"
 nb_daemon_start() {
 	tb_start --state "$STATE" --recipes "$ROOT/images" --kernel-config "$ROOT/kernel-config" \
 		--rootfs "$ROOT/rootfs" --sources "$ROOT/etc/sources.conf" --machines "$T/machines.conf" \
-		--report-timeout 30
+		--www "$ROOT/www" --report-timeout 30
 }
 nb_daemon_start || exit 1
 
@@ -234,6 +234,25 @@ test_cli() {
 	rc=0
 	"$TINYBOOT_CLI" --server "$TB_URL" version extra words > /dev/null 2>&1 || rc=$?
 	expect_eq "$rc" 2 "other commands take no extra words"
+}
+
+# The status page shows what each machine boots next (headless Chromium, as test_status.sh).
+test_status_page_shows_next() {
+	local dom=$T/status.dom
+	put_next nb-local '{"action": "local"}'
+	put_next nb-api '{"variant": "net32"}'
+	timeout 120 "${CHROMIUM:-chromium}" --headless --no-sandbox --disable-gpu --no-first-run \
+		--disable-dev-shm-usage --user-data-dir="$T/chromium" --virtual-time-budget=6000 \
+		--dump-dom "$TB_URL/" > "$dom" 2> "$T/chromium.log" || fail "chromium: $(tail -3 "$T/chromium.log")"
+	grep -q '<th>next boot</th>' "$dom" || fail "no next boot column"
+	grep -Eq '<tr data-machine="nb-local"[^>]*>.*<td class="next"><span data-next="local">local disk</span></td></tr>' "$dom" ||
+		fail "nb-local: $(grep -o '<tr data-machine="nb-local".\{0,600\}' "$dom")"
+	grep -Eq '<tr data-machine="nb-api"[^>]*>.*<td class="next"><span data-next="variant">once: <code>net32</code></span></td></tr>' "$dom" ||
+		fail "nb-api: $(grep -o '<tr data-machine="nb-api".\{0,600\}' "$dom")"
+	grep -Eq '<tr data-machine="nb-cli"[^>]*>.*<td class="next"></td></tr>' "$dom" ||
+		fail "nb-cli: $(grep -o '<tr data-machine="nb-cli".\{0,600\}' "$dom")"
+	req DELETE /api/v1/machines/nb-local/next
+	req DELETE /api/v1/machines/nb-api/next
 }
 
 # boot_guest NAME ARGS...: tinyboot boot with the console in $T/NAME.console; sets BOOT_RC
