@@ -283,4 +283,14 @@ test_qemu_boot_once_then_fallback() {
 	expect_eq "$(jq -r .result <<<"$m")" ok "second boot's result"
 }
 
+# Last: this suite's overrides are cleared, and the daemon exits 0 without a sanitizer report.
+test_zz_clean_exit() {
+	local left=0
+	nb_clear_all
+	[[ -e $STATE/next.json ]] &&
+		left=$(jq 'keys | map(select(startswith("nb-") or startswith("mac-525400000b"))) | length' "$STATE/next.json")
+	expect_eq "$left" 0 "overrides of this suite left in next.json"
+	tb_stop
+}
+
 run_tests
