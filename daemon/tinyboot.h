@@ -15,6 +15,7 @@ struct etag_cache;
 struct MHD_Daemon;
 struct builder;
 struct boots;
+struct nextboot;
 struct pxe_service;
 struct http_conns;
 struct http_metrics;
@@ -24,6 +25,7 @@ struct tinyboot {
 	struct etag_cache *etags;
 	struct builder *builder;
 	struct boots *boots;
+	struct nextboot *next;    /* what machines boot next instead of machines.conf */
 	struct pxe_service *pxe; /* dnsmasq, supervised (idle with pxe = off) */
 	struct MHD_Daemon *mhd;
 	struct http_conns *conns; /* open connections and their deadlines (http/conns.c) */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "boot/boots.h"
+#include "boot/nextboot.h"
 #include "boot/pxe_service.h"
 #include "boot/pxe_setup.h"
 #include "build/builder.h"
@@ -176,7 +177,7 @@ int main(int argc, char *argv[])
 	struct tinyboot tb;
 	struct options opts;
 	sigset_t sigs;
-	char err[1024];
+	char err[1024], path[4096];
 	int listen_fd, sig, rc;
 
 	if (options_load(&opts, argc, argv, err, sizeof(err))) {
@@ -223,6 +224,13 @@ int main(int argc, char *argv[])
 	};
 	if (boots_open_limits(tb.current.rt->opts.state_dir, &limits, &tb.boots, err, sizeof(err)))
 		fatalx(EXIT_DIRS, "%s", err);
+	rc = store_layout_file(tb.current.rt->opts.state_dir, STORE_FILE_NEXT, path, sizeof(path));
+	if (rc)
+		snprintf(err, sizeof(err), "%s: %s", tb.current.rt->opts.state_dir, strerror(-rc));
+	else
+		rc = nextboot_open(path, &tb.next, err, sizeof(err));
+	if (rc)
+		fatalx(EXIT_DIRS, "boot overrides: %s", err);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (builder_new(tb.etags, tb.current.rt->opts.state_dir, tb.current.rt->opts.max_kernel_builds, &tb.builder))
 		fatalx(EXIT_DIRS, "cannot set up the build queue in %s", tb.current.rt->opts.state_dir);
@@ -272,6 +280,7 @@ int main(int argc, char *argv[])
 	pxe_service_free(tb.pxe);
 	builder_free(tb.builder);
 	boots_free(tb.boots);
+	nextboot_free(tb.next);
 	curl_global_cleanup();
 	runtime_put(tb.current.rt);
 	etag_cache_free(tb.etags);

@@ -104,6 +104,15 @@ function machineList(data) {
 	return Object.entries(map || {}).filter(([, v]) => v && typeof v === "object");
 }
 
+// what PUT /api/v1/machines/NAME/next set: a variant once, or the local disk until cleared
+function nextBoot(next) {
+	if (!next || typeof next !== "object")
+		return "";
+	if (next.action === "local")
+		return el("span", { "data-next": "local" }, "local disk");
+	return next.variant ? el("span", { "data-next": "variant" }, "once: ", el("code", {}, next.variant)) : "";
+}
+
 function renderMachines(data) {
 	const list = machineList(data).sort(([a], [b]) => a.localeCompare(b));
 	const rows = list.map(([name, m]) => {
@@ -115,7 +124,8 @@ function renderMachines(data) {
 			el("td", {}, m.firmware || "unknown"),
 			el("td", {}, el("div", { class: "size" }, when), timeline(m)),
 			el("td", { class: "result-" + result.replace(/ /g, "-") }, result, m.reason ? ": " + m.reason : ""),
-			el("td", {}, verdicts(m.report)));
+			el("td", {}, verdicts(m.report)),
+			el("td", { class: "next" }, nextBoot(m.next)));
 	});
 	fill(document.querySelector("#machines tbody"), rows);
 	document.getElementById("machines-empty").hidden = list.length > 0;

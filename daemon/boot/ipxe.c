@@ -252,6 +252,18 @@ int ipxe_machine_script(const struct ipxe_boot *b, char *buf, size_t len)
 			   b->server_url, b->initrd_url);
 }
 
+int ipxe_local_script(const char *machine, char *buf, size_t len)
+{
+	if (!ipxe_chars_ok(machine, IPXE_MACHINE_MAX, IPXE_NAME_CHARS))
+		return -EINVAL;
+	/* status 0: not a failure, the firmware goes on to its next boot device (the disk) */
+	return ipxe_format(buf, len,
+			   "#!ipxe\n"
+			   "echo tinyboot: %s boots from its local disk\n"
+			   "exit 0\n",
+			   machine);
+}
+
 int ipxe_exit_script(const char *message, char *buf, size_t len)
 {
 	char clean[IPXE_MESSAGE_MAX + 1];

@@ -55,6 +55,10 @@ int ipxe_machine_script(const struct ipxe_boot *b, char *buf, size_t len);
  * '_', and cut at IPXE_MESSAGE_MAX bytes; it never fails with -EINVAL. */
 int ipxe_exit_script(const char *message, char *buf, size_t len);
 
+/* A machine set to boot locally: says so and exits with status 0, so the firmware goes on to
+ * its next boot device. machine as in struct ipxe_boot. */
+int ipxe_local_script(const char *machine, char *buf, size_t len);
+
 /* The firmware iPXE runs on, from its ${platform} setting. */
 enum ipxe_firmware {
 	IPXE_FIRMWARE_UNKNOWN, /* not sent: a script from before tinyboot asked */

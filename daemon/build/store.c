@@ -106,6 +106,17 @@ int store_layout_path(const char *state_dir, enum store_area area, const char *n
 	return fsutil_path(buf, len, "%s/%s/%s", state_dir, store_areas[area].dir, name);
 }
 
+int store_layout_file(const char *state_dir, enum store_toplevel file, char *buf, size_t len)
+{
+	static const char *const names[STORE_FILE_COUNT] = {
+		[STORE_FILE_NEXT] = "next.json",
+	};
+
+	if ((unsigned)file >= STORE_FILE_COUNT)
+		return -EINVAL;
+	return fsutil_path(buf, len, "%s/%s", state_dir, names[file]);
+}
+
 static int store_mkdir_in(const struct store *s, int area)
 {
 	char path[STORE_PATH_MAX];

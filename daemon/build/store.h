@@ -26,6 +26,12 @@ enum store_area {
 	STORE_AREA_COUNT
 };
 
+/* Files directly in STATE whose contents another module owns (boots.log is boot/boots'). */
+enum store_toplevel {
+	STORE_FILE_NEXT, /* next.json: what machines boot next (boot/nextboot) */
+	STORE_FILE_COUNT
+};
+
 struct store;
 
 /* Open STATE (an absolute path): create it and its areas, lock it (one daemon per state
@@ -44,6 +50,8 @@ int store_path(const struct store *s, enum store_area area, const char *name, co
 /* The same path for a STATE that is not opened (tinybootd -n, which changes nothing on disk). */
 int store_layout_path(const char *state_dir, enum store_area area, const char *name, char *buf,
 		      size_t len);
+/* STATE/FILE for one of enum store_toplevel; -EINVAL for another value, -ENAMETOOLONG. */
+int store_layout_file(const char *state_dir, enum store_toplevel file, char *buf, size_t len);
 /* mkdir -p STATE/AREA (in case it was removed since store_open). */
 int store_mkdir(const struct store *s, enum store_area area);
 /* STATE/AREA as an O_DIRECTORY fd (made first, as store_mkdir), or -errno. */

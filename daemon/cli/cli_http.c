@@ -140,6 +140,12 @@ static size_t cli_http_buf_write(char *ptr, size_t size, size_t nmemb, void *arg
 
 long cli_http_api(const char *server, const char *path, const char *post, struct cli_http_buf *out)
 {
+	return cli_http_api_method(server, path, post ? "POST" : NULL, post, out);
+}
+
+long cli_http_api_method(const char *server, const char *path, const char *method, const char *body,
+			 struct cli_http_buf *out)
+{
 	char url[4096], errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *headers = NULL;
 	long status = -1;
@@ -150,11 +156,14 @@ long cli_http_api(const char *server, const char *path, const char *post, struct
 	if (curl) {
 		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, cli_http_buf_write);
 		curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
-		if (post) {
+		if (body) {
 			headers = curl_slist_append(headers, "Content-Type: application/json");
 			curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-			curl_easy_setopt(curl, CURLOPT_POSTFIELDS, post);
+			curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
 		}
+		/* after POSTFIELDS, which would make it a POST */
+		if (method && strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
+			curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 		status = cli_http_perform(curl, url, errbuf);
 		curl_slist_free_all(headers);
 	}

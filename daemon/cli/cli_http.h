@@ -24,6 +24,9 @@ int cli_http_download(const char *server, const char *path, const char *file);
 /* One API call (a JSON POST when post is set); the body lands in out, replacing what it held.
  * Returns the status, or -1 with the reason printed. */
 long cli_http_api(const char *server, const char *path, const char *post, struct cli_http_buf *out);
+/* The same with any method (GET when NULL; PUT, DELETE...) and an optional JSON body. */
+long cli_http_api_method(const char *server, const char *path, const char *method, const char *body,
+			 struct cli_http_buf *out);
 /* s percent-escaped for one path component into out; 0, -ENAMETOOLONG or -ENOMEM. */
 int cli_http_escape(const char *s, char *out, size_t len);
 void cli_http_buf_free(struct cli_http_buf *b);

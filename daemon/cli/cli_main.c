@@ -9,6 +9,7 @@
 #include "cli/cli_build.h"
 #include "cli/cli_fetch.h"
 #include "cli/cli_http.h"
+#include "cli/cli_machine.h"
 #include "cli/cli_pxe.h"
 #include "cli/cli_size.h"
 #include "cli/cli_token.h"
@@ -34,7 +35,11 @@ static void cli_main_usage(FILE *out)
 		"                       each extra fragment adds over the recipe; exit 1 when VARIANT or a\n"
 		"                       base a delta needs is not built (--build builds them first)\n"
 		"  pxe-config           the dnsmasq lines of the daemon's PXE service (with pxe = off:\n"
-		"                       for a dnsmasq of your own, once pxe-interface is set)\n\n"
+		"                       for a dnsmasq of your own, once pxe-interface is set)\n"
+		"  machine NAME         NAME's last boot and what it boots next (JSON)\n"
+		"  machine NAME next VARIANT | local | clear\n"
+		"                       NAME's next boot uses VARIANT once; or boots from its local disk\n"
+		"                       until cleared; or is again as machines.conf says\n\n"
 		"The server defaults to $TINYBOOT_SERVER or " CLI_DEFAULT_SERVER ".\n"
 		"Every request carries Authorization: Bearer TOKEN when --token-file FILE (its first\n"
 		"line, or NAME TOKEN) or $TINYBOOT_TOKEN gives one: the daemon's api-tokens.\n");
@@ -50,7 +55,8 @@ static int cli_main_show(const struct cli *cli, const char *path)
 
 /* Options may come before or after the command: tinyboot get /x -o file. 0 parsed, 1 help
  * asked for, -1 bad usage. */
-static int cli_main_parse(struct cli *cli, int argc, char *argv[], const char **cmd, const char **arg)
+static int cli_main_parse(struct cli *cli, int argc, char *argv[], const char **cmd, const char **arg,
+			  const char *more[2])
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -96,6 +102,10 @@ static int cli_main_parse(struct cli *cli, int argc, char *argv[], const char **
 			*cmd = a;
 		else if (!*arg)
 			*arg = a;
+		else if (!more[0])
+			more[0] = a;
+		else if (!more[1])
+			more[1] = a;
 		else
 			return -1;
 		if (slot) {
@@ -110,13 +120,13 @@ static int cli_main_parse(struct cli *cli, int argc, char *argv[], const char **
 int main(int argc, char *argv[])
 {
 	struct cli cli = { .server = getenv("TINYBOOT_SERVER") };
-	const char *cmd = NULL, *arg = NULL;
+	const char *cmd = NULL, *arg = NULL, *more[2] = { NULL, NULL };
 	char token[CLI_TOKEN_MAX + 1];
 	int rc;
 
 	if (!cli.server || !*cli.server)
 		cli.server = CLI_DEFAULT_SERVER;
-	rc = cli_main_parse(&cli, argc, argv, &cmd, &arg);
+	rc = cli_main_parse(&cli, argc, argv, &cmd, &arg, more);
 	if (rc) {
 		cli_main_usage(rc > 0 ? stdout : stderr);
 		return rc > 0 ? 0 : 2;
@@ -126,7 +136,13 @@ int main(int argc, char *argv[])
 		return rc;
 	cli_http_init(token);
 	memset(token, 0, sizeof(token));
-	if (strcmp(cmd, "version") == 0 && !arg) {
+	if (more[0] && strcmp(cmd, "machine") != 0) {
+		/* only `machine NAME next WHAT` takes more than one argument */
+		cli_main_usage(stderr);
+		rc = 2;
+	} else if (strcmp(cmd, "machine") == 0 && arg) {
+		rc = cli_machine(&cli, arg, more[0], more[1]);
+	} else if (strcmp(cmd, "version") == 0 && !arg) {
 		rc = cli_main_show(&cli, "/api/v1/version");
 	} else if (strcmp(cmd, "health") == 0 && !arg) {
 		rc = cli_main_show(&cli, "/healthz");

@@ -172,8 +172,8 @@ static bool http_auth_listed(struct request *r, const struct variant *v)
 }
 
 /* May this request start a new build of v? 0, or -EPERM/-EACCES with *status and err. */
-static int http_auth_may_build(struct request *r, const struct variant *v, unsigned *status,
-			       char *err, size_t errlen)
+static int http_auth_may_build(struct request *r, const struct variant *v, bool vouched,
+			       unsigned *status, char *err, size_t errlen)
 {
 	enum http_auth_who who = http_auth_who(r);
 
@@ -184,7 +184,7 @@ static int http_auth_may_build(struct request *r, const struct variant *v, unsig
 		snprintf(err, errlen, "%s is not built and the bearer token is not one of api-tokens", v->name);
 		return -EACCES;
 	}
-	if (http_auth_is_read(r) && http_auth_listed(r, v))
+	if (http_auth_is_read(r) && (vouched || http_auth_listed(r, v)))
 		return 0;
 	*status = MHD_HTTP_FORBIDDEN;
 	snprintf(err, errlen, "%s is not built, and an anonymous request from beyond loopback builds only "
@@ -194,8 +194,8 @@ static int http_auth_may_build(struct request *r, const struct variant *v, unsig
 	return -EPERM;
 }
 
-int http_auth_build(struct request *r, const char *variant, bool retry, struct build_info *info,
-		    unsigned *status, char *err, size_t errlen)
+int http_auth_build(struct request *r, const char *variant, bool retry, bool vouched,
+		    struct build_info *info, unsigned *status, char *err, size_t errlen)
 {
 	struct variant *v = NULL;
 	int rc;
@@ -222,7 +222,7 @@ int http_auth_build(struct request *r, const char *variant, bool retry, struct b
 		goto status;
 	free(info->log_tail);
 	info->log_tail = NULL;
-	rc = http_auth_may_build(r, v, status, err, errlen);
+	rc = http_auth_may_build(r, v, vouched, status, err, errlen);
 	if (rc)
 		goto out;
 	rc = builder_request(r->tb->builder, r->rt, v->name, true, retry, info, err, errlen);

@@ -30,13 +30,15 @@ enum MHD_Result http_auth_refuse(struct request *r);
  *   - a new build (a retry is one) needs a permitted client, except that an anonymous read
  *     (GET/HEAD) may build a variant machines.conf names (variant=, efi-variant=, or its +efi
  *     form); else 403 (401 for a bearer token that is wrong) saying how to get it built;
+ *     vouched: the variant is a one-time override that a permitted request set (PUT
+ *     /api/v1/machines/NAME/next), which counts as named too;
  *   - beyond max-queued-builds builds queued or running it is 429.
  * 0 with info (the caller frees info->log_tail), or -errno with *status and err. Send a
  * refusal with http_auth_send_error, which adds WWW-Authenticate to a 401 and Retry-After to a
  * 429.
  */
-int http_auth_build(struct request *r, const char *variant, bool retry, struct build_info *info,
-		    unsigned *status, char *err, size_t errlen);
+int http_auth_build(struct request *r, const char *variant, bool retry, bool vouched,
+		    struct build_info *info, unsigned *status, char *err, size_t errlen);
 enum MHD_Result http_auth_send_error(struct request *r, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -10,12 +10,14 @@
 
 #include "boot/boots.h"
 #include "boot/ipxe.h"
+#include "boot/nextboot.h"
 #include "boot/report.h"
 #include "build/builder.h"
 #include "conf/machines.h"
 #include "conf/recipe.h"
 #include "conf/variant.h"
 #include "http/auth.h"
+#include "http/next.h"
 #include "http/reply.h"
 #include "lib/listen.h"
 #include "lib/log.h"
@@ -215,12 +217,34 @@ static int http_boot_script_for(const struct variant *v, const struct machine *m
 	return ipxe_machine_script(&b, script, len);
 }
 
+/* A machine set to boot locally: a script that hands it back to the firmware's next boot
+ * device. No boot is recorded: no kernel is sent and no report will come. */
+static enum MHD_Result http_boot_local(struct request *r, const char *name)
+{
+	char script[HTTP_BOOT_SCRIPT_MAX];
+
+	if (ipxe_local_script(name, script, sizeof(script)))
+		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the script for %s", name);
+	log_info("machine %s: boots from its local disk (next-boot override)", name);
+	return http_boot_script_text(r, script);
+}
+
+/* The boot that took a one-time variant was not created: the variant waits for the next. */
+static void http_boot_untake(struct request *r, const char *name, const struct nextboot_entry *e)
+{
+	int rc = nextboot_untake(r->tb->next, name, e);
+
+	if (rc)
+		log_warnx("machine %s: next-boot variant %s lost: %s", name, e->variant, strerror(-rc));
+}
+
 enum MHD_Result http_boot_machine_script(struct request *r)
 {
 	const char *mac_in = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "mac");
 	const char *uuid_in = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "uuid");
 	char mac[18], err[2048], server[300], script[HTTP_BOOT_SCRIPT_MAX];
 	char token[BOOTS_TOKEN_LEN], name[40], chosen[VARIANT_NAME_MAX + 1];
+	struct nextboot_entry next;
 	enum ipxe_firmware firmware;
 	const char *buildarch;
 	struct variant *v = NULL;
@@ -239,9 +263,19 @@ enum MHD_Result http_boot_machine_script(struct request *r)
 	}
 	if (!m)
 		return http_send_error(r, status, "%s", err);
+	http_boot_name(m, mac, name);
+	/* a variant set for the next boot is taken here, in one step: of two boots at once only
+	 * one gets it; it is given back below if this boot cannot be created after all */
+	rc = nextboot_take(r->tb->next, name, &next);
+	if (rc)
+		return http_send_error(r, http_next_write_status(rc), "machine %s: its next-boot override cannot be "
+				       "updated: %s", name, strerror(-rc));
+	if (next.action == NEXTBOOT_LOCAL)
+		return http_boot_local(r, name);
 	/* UEFI iPXE hands the kernel to the firmware's LoadImage: only an EFI stub kernel starts */
-	rc = variant_for_firmware(m->variant, m->efi_variant, firmware == IPXE_FIRMWARE_UEFI, chosen,
-				  sizeof(chosen));
+	rc = variant_for_firmware(next.action == NEXTBOOT_VARIANT ? next.variant : m->variant,
+				  next.action == NEXTBOOT_VARIANT ? NULL : m->efi_variant,
+				  firmware == IPXE_FIRMWARE_UEFI, chosen, sizeof(chosen));
 	if (rc)
 		snprintf(err, sizeof(err), "variant %s+%s is too long", m->variant, VARIANT_EFI_FRAGMENT);
 	else
@@ -254,13 +288,14 @@ enum MHD_Result http_boot_machine_script(struct request *r)
 		return ret;
 	}
 	if (!rc)
-		rc = http_auth_build(r, v->name, false, &info, &status, err, sizeof(err));
+		rc = http_auth_build(r, v->name, false, next.action == NEXTBOOT_VARIANT, &info, &status, err,
+				     sizeof(err));
 	if (rc) {
 		variant_free(v);
+		http_boot_untake(r, name, &next);
 		return http_auth_send_error(r, status, "machine %s: %s", m->name, err);
 	}
 	free(info.log_tail);
-	http_boot_name(m, mac, name);
 	struct boots_new n = { .machine = name, .mac = mac, .variant = v->name,
 			       .artifact = info.state == BUILD_DONE ? info.artifact : "",
 			       .firmware = ipxe_firmware_name(firmware), .timeout_s = r->rt->opts.report_timeout,
@@ -274,11 +309,13 @@ enum MHD_Result http_boot_machine_script(struct request *r)
 	if (rc) {
 		log_warnx("machine %s: cannot build its script: %s", name, strerror(-rc));
 		variant_free(v);
+		http_boot_untake(r, name, &next);
 		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the script for %s", m->name);
 	}
 	rc = boots_create(r->tb->boots, &n, token);
 	if (rc) {
 		variant_free(v);
+		http_boot_untake(r, name, &next);
 		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot record the boot of %s: %s",
 				       m->name, strerror(-rc));
 	}
@@ -296,6 +333,7 @@ enum MHD_Result http_boot_create(struct request *r)
 {
 	const char *mac_in = NULL, *server = NULL, *variant_in = NULL;
 	char mac[18], err[2048], cmdline[HTTP_BOOT_CMDLINE_MAX], token[BOOTS_TOKEN_LEN], url[256], name[40];
+	struct nextboot_entry next = { 0 };
 	struct variant *v = NULL;
 	struct build_info info;
 	const struct machine *m;
@@ -322,22 +360,36 @@ enum MHD_Result http_boot_create(struct request *r)
 		json_decref(body);
 		return http_send_error(r, status, "%s", err);
 	}
+	http_boot_name(m, mac, name);
+	/* a variant named here wins over the machine's override, which then stays for later */
+	rc = variant_in ? 0 : nextboot_take(r->tb->next, name, &next);
+	if (rc || next.action == NEXTBOOT_LOCAL) {
+		json_decref(body);
+		if (rc)
+			return http_send_error(r, http_next_write_status(rc), "machine %s: its next-boot override "
+					       "cannot be updated: %s", name, strerror(-rc));
+		return http_send_error(r, MHD_HTTP_CONFLICT, "machine %s is set to boot from its local disk: "
+				       "name a variant, or clear it (DELETE /api/v1/machines/%s/next)", name, name);
+	}
+	if (next.action == NEXTBOOT_VARIANT)
+		variant_in = next.variant;
 	rc = variant_parse(&r->rt->opts, variant_in ? variant_in : m->variant, &v, err, sizeof(err));
 	if (!rc)
-		rc = http_auth_build(r, v->name, false, &info, &status, err, sizeof(err));
+		rc = http_auth_build(r, v->name, false, false, &info, &status, err, sizeof(err));
 	if (rc) {
 		json_decref(body);
 		variant_free(v);
+		http_boot_untake(r, name, &next);
 		return http_auth_send_error(r, status, "%s", err);
 	}
 	free(info.log_tail);
 	if (info.state != BUILD_DONE) {
 		json_decref(body);
 		variant_free(v);
+		http_boot_untake(r, name, &next);
 		return http_send_error(r, info.state == BUILD_FAILED ? 500 : 503, "%s is %s; build it first",
 				       info.variant, builder_state_name(info.state));
 	}
-	http_boot_name(m, mac, name);
 	/* QEMU starts this kernel itself (-kernel): no iPXE said which firmware */
 	struct boots_new n = { .machine = name, .mac = mac, .variant = v->name, .artifact = info.artifact,
 			       .timeout_s = r->rt->opts.report_timeout, .unlisted = m->is_default };
@@ -346,10 +398,13 @@ enum MHD_Result http_boot_create(struct request *r)
 	if (rc) {
 		json_decref(body);
 		variant_free(v);
+		http_boot_untake(r, name, &next);
 		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the command line of %s: %s",
 				       name, strerror(-rc));
 	}
 	rc = boots_create(r->tb->boots, &n, token);
+	if (rc)
+		http_boot_untake(r, name, &next);
 	if (!rc) {
 		rc = http_boot_cmdline(v, m, name, server, token, poweroff, cmdline, sizeof(cmdline));
 		if (rc)
@@ -438,119 +493,6 @@ enum MHD_Result http_boot_report(struct request *r)
 	log_info("report from %s: %s", info.machine, info.ok ? "ok" : "FAILED");
 	json_decref(clean);
 	return http_send_json(r, MHD_HTTP_CREATED, json_pack("{s:b, s:b}", "stored", 1, "ok", info.ok));
-}
-
-/* A page of GET /api/v1/machines. A stored report is at most ~20 KB of JSON (a 16 KiB body cut
- * to the known fields), so a page is at most ~20 MB; a lab rarely has more machines than a page
- * (unlisted MACs are held to BOOTS_UNLISTED_MAX boots), and the CLI reads the first page. */
-#define HTTP_BOOT_MACHINES_DEFAULT 1000
-#define HTTP_BOOT_MACHINES_MAX 1000
-
-static int http_boot_name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* ?limit=N (1..HTTP_BOOT_MACHINES_MAX, default HTTP_BOOT_MACHINES_DEFAULT) and ?after=NAME. */
-static int http_boot_machines_query(struct request *r, size_t *limit, const char **after)
-{
-	const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "limit");
-	char *end;
-	unsigned long n;
-
-	*limit = HTTP_BOOT_MACHINES_DEFAULT;
-	*after = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "after");
-	if (*after && strlen(*after) > 64)
-		return -EINVAL;
-	if (!v)
-		return 0;
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (!*v || *v < '0' || *v > '9' || *end || errno || n < 1 || n > HTTP_BOOT_MACHINES_MAX)
-		return -EINVAL;
-	*limit = n;
-	return 0;
-}
-
-/* The page as JSON, with a Link to the next one when there is more (RFC 8288, as GitHub does):
- * the body stays one object keyed by machine name. */
-static enum MHD_Result http_boot_machines_send(struct request *r, json_t *out, const char *next,
-					       size_t limit)
-{
-	struct MHD_Response *resp;
-	char *text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS), link[256];
-	size_t len;
-
-	json_decref(out);
-	if (!text)
-		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	len = strlen(text);
-	text[len] = '\n'; /* json_dumps leaves room for its NUL: the newline takes it */
-	resp = MHD_create_response_from_buffer(len + 1, text, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (next && recipe_name_valid(next) && snprintf(link, sizeof(link), "</api/v1/machines?limit=%zu&after=%s>; rel=\"next\"",
-			     limit, next) < (int)sizeof(link))
-		MHD_add_response_header(resp, "Link", link);
-	r->body_bytes = len + 1;
-	return http_send(r, MHD_HTTP_OK, resp);
-}
-
-enum MHD_Result http_boot_machines(struct request *r)
-{
-	size_t nbooted = 0, nconf = r->rt->machines ? machines_count(r->rt->machines) : 0, n = 0, limit, shown = 0;
-	char(*booted)[33] = NULL;
-	const char **names = NULL, *after, *next = NULL, *last = NULL;
-	json_t *out;
-	enum MHD_Result ret;
-
-	if (http_boot_machines_query(r, &limit, &after))
-		return http_send_error(r, MHD_HTTP_BAD_REQUEST, "limit must be 1..%d; after a machine name",
-				       HTTP_BOOT_MACHINES_MAX);
-	if (boots_machine_names(r->tb->boots, &booted, &nbooted))
-		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	/* every machine with a boot, and the configured ones that never booted, by name */
-	names = malloc((nbooted + nconf + 1) * sizeof(*names));
-	out = json_object();
-	if (!names || !out) {
-		free(booted);
-		free(names);
-		json_decref(out);
-		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	}
-	for (size_t i = 0; i < nbooted; i++)
-		names[n++] = booted[i];
-	for (size_t i = 0; i < nconf; i++)
-		names[n++] = machines_at(r->rt->machines, i)->name;
-	qsort(names, n, sizeof(*names), http_boot_name_cmp);
-	for (size_t i = 0; i < n; i++) {
-		json_t *j;
-
-		if ((i > 0 && strcmp(names[i], names[i - 1]) == 0) || (after && strcmp(names[i], after) <= 0))
-			continue;
-		if (shown == limit) {
-			next = last; /* the cursor: the last name on this page */
-			break;
-		}
-		j = boots_machine_json(r->tb->boots, names[i]);
-		if (!j) {
-			const struct machine *m = r->rt->machines ? machines_by_name(r->rt->machines, names[i]) : NULL;
-
-			j = json_pack("{s:s, s:s, s:s, s:[]}", "machine", names[i], "mac", m ? m->mac : "",
-				      "result", "never booted", "events");
-		}
-		json_object_set_new(out, names[i], j);
-		last = names[i];
-		shown++;
-	}
-	ret = http_boot_machines_send(r, out, next, limit);
-	free(names);
-	free(booted);
-	return ret;
 }
 
 static void http_boot_note_download(struct request *r, const char *name)

@@ -136,7 +136,7 @@ enum MHD_Result http_images_file(struct request *r, const char *variant, const c
 		return http_send_error(r, MHD_HTTP_NOT_FOUND,
 				       "no such file '%s'; images have bzImage, initrd, cmdline, manifest.json, build.log",
 				       name);
-	rc = http_auth_build(r, variant, false, &info, &status, err, sizeof(err));
+	rc = http_auth_build(r, variant, false, false, &info, &status, err, sizeof(err));
 	if (rc == -ESHUTDOWN || (!rc && info.state != BUILD_DONE && atomic_load(&r->tb->draining))) {
 		/* a build this daemon will not finish (cancelled, never started): the next one will */
 		free(info.log_tail);
@@ -183,7 +183,7 @@ enum MHD_Result http_images_build_post(struct request *r)
 		return http_send_error(r, MHD_HTTP_BAD_REQUEST,
 				       "expected {\"variant\": \"NAME+fragment\", \"retry\": false}: %s", jerr.text);
 	}
-	rc = http_auth_build(r, variant, retry, &info, &status, err, sizeof(err));
+	rc = http_auth_build(r, variant, retry, false, &info, &status, err, sizeof(err));
 	json_decref(body);
 	if (rc)
 		return http_auth_send_error(r, status, "%s", err);

@@ -22,6 +22,7 @@ struct request {
 	const char *method;
 	bool head;
 	bool is_post;
+	bool keeps_body; /* POST or PUT: the only requests whose body is read */
 	char path[URLNAME_PATH_MAX + 1];
 	char split[URLNAME_PATH_MAX + 1]; /* path cut at '/', parts point here */
 	char *parts[URLNAME_MAX_COMPONENTS];

@@ -9,6 +9,8 @@
 #include "http/file.h"
 #include "http/images.h"
 #include "http/metrics_page.h"
+#include "http/machines.h"
+#include "http/next.h"
 #include "http/payloads.h"
 #include "http/pxe.h"
 #include "http/reply.h"
@@ -67,9 +69,16 @@ static enum MHD_Result http_routes_pxe_program(struct request *r)
 	return http_pxe_program(r, r->args[0]);
 }
 
+static enum MHD_Result http_routes_machine_next(struct request *r)
+{
+	return http_next_machine(r, r->args[0]);
+}
+
 #define GET HTTP_ROUTE_GET
 #define POST HTTP_ROUTE_POST
 #define NO_TOKEN HTTP_ROUTE_NO_TOKEN
+#define PUT HTTP_ROUTE_PUT
+#define DELETE HTTP_ROUTE_DELETE
 #define BODY_DEFAULT HTTP_BODY_MAX_DEFAULT
 
 /* First match wins: /payloads/manifest and /payloads/gen/N before /payloads/NAME. */
@@ -87,7 +96,9 @@ static const struct http_route http_routes[] = {
 	{ "/api/v1/boots/*",        GET,  BODY_DEFAULT,         http_routes_boot_get },
 	/* reports come from guests: keep them small */
 	{ "/api/v1/reports",        POST | NO_TOKEN, HTTP_BOOT_REPORT_MAX, http_boot_report },
-	{ "/api/v1/machines",       GET,  BODY_DEFAULT,         http_boot_machines },
+	{ "/api/v1/machines",       GET,  BODY_DEFAULT,         http_machines_list },
+	/* what a machine boots next: GET shows, PUT sets, DELETE clears */
+	{ "/api/v1/machines/*/next", GET | PUT | DELETE, BODY_DEFAULT, http_routes_machine_next },
 	{ "/images/*/*",            GET,  BODY_DEFAULT,         http_routes_images_file },
 	{ "/api/v1/builds",         GET | POST, BODY_DEFAULT,   http_routes_builds },
 	{ "/api/v1/builds/*",       GET,  BODY_DEFAULT,         http_routes_build_get },
@@ -102,6 +113,8 @@ static const struct http_route http_routes[] = {
 #undef GET
 #undef POST
 #undef NO_TOKEN
+#undef PUT
+#undef DELETE
 #undef BODY_DEFAULT
 
 /* Does the pattern match the components, one '*' per name? The '*'s go to args. */
@@ -157,14 +170,15 @@ const char *http_routes_pattern(size_t i)
 
 const char *http_routes_allow(const struct http_route *route)
 {
-	switch (route->methods & ~(unsigned)HTTP_ROUTE_NO_TOKEN) {
-	case HTTP_ROUTE_GET:
-		return "GET, HEAD";
-	case HTTP_ROUTE_POST:
-		return "POST";
-	default:
-		return "GET, HEAD, POST";
-	}
+	/* indexed by the method bits: GET 1, POST 2, PUT 4, DELETE 8 */
+	static const char *const allow[HTTP_ROUTE_METHODS_ALL + 1] = {
+		"", "GET, HEAD", "POST", "GET, HEAD, POST",
+		"PUT", "GET, HEAD, PUT", "POST, PUT", "GET, HEAD, POST, PUT",
+		"DELETE", "GET, HEAD, DELETE", "POST, DELETE", "GET, HEAD, POST, DELETE",
+		"PUT, DELETE", "GET, HEAD, PUT, DELETE", "POST, PUT, DELETE", "GET, HEAD, POST, PUT, DELETE",
+	};
+
+	return allow[route->methods & HTTP_ROUTE_METHODS_ALL];
 }
 
 bool http_routes_allows(const struct http_route *route, const char *method)
@@ -173,6 +187,10 @@ bool http_routes_allows(const struct http_route *route, const char *method)
 		return route->methods & HTTP_ROUTE_GET;
 	if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
 		return route->methods & HTTP_ROUTE_POST;
+	if (strcmp(method, MHD_HTTP_METHOD_PUT) == 0)
+		return route->methods & HTTP_ROUTE_PUT;
+	if (strcmp(method, MHD_HTTP_METHOD_DELETE) == 0)
+		return route->methods & HTTP_ROUTE_DELETE;
 	return false;
 }
 

@@ -10,6 +10,9 @@
 enum http_route_methods {
 	HTTP_ROUTE_GET = 1 << 0, /* GET and HEAD */
 	HTTP_ROUTE_POST = 1 << 1,
+	HTTP_ROUTE_PUT = 1 << 2,
+	HTTP_ROUTE_DELETE = 1 << 3,
+	HTTP_ROUTE_METHODS_ALL = (1 << 4) - 1,
 	/* Not a method: every method but GET/HEAD changes state and needs a permitted client
 	 * (http/auth.h: a bearer token from api-tokens, or loopback without api-tokens); a route
 	 * with this flag needs none (reports: the boot's own token is the proof). */
@@ -20,7 +23,7 @@ struct http_route {
 	const char *pattern; /* components split at '/'; a '*' component is any one name, and
 			      * what it matched is handed over in r->args */
 	unsigned methods;    /* enum http_route_methods */
-	size_t body_max;     /* a POST body over this is answered 413 */
+	size_t body_max;     /* a POST or PUT body over this is answered 413 */
 	enum MHD_Result (*handler)(struct request *r);
 };
 
@@ -28,7 +31,7 @@ struct http_route {
  * NULL when no route matches. */
 const struct http_route *http_routes_find(char *const *parts, int nparts,
 					  const char *args[HTTP_REQUEST_ARGS_MAX]);
-/* The Allow header for a route: "GET, HEAD", "POST" or "GET, HEAD, POST". */
+/* The Allow header for a route: its methods in the order GET, HEAD, POST, PUT, DELETE. */
 const char *http_routes_allow(const struct http_route *route);
 /* Does the route take this method (HEAD goes with GET)? */
 bool http_routes_allows(const struct http_route *route, const char *method);

@@ -109,6 +109,7 @@ static enum MHD_Result http_server_access(void *cls, struct MHD_Connection *conn
 		r->method = method;
 		r->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 		r->is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+		r->keeps_body = r->is_post || strcmp(method, MHD_HTTP_METHOD_PUT) == 0;
 		http_server_parse_path(r, url);
 		r->rt = runtime_get(&tb->current);
 		atomic_fetch_add(&tb->requests_in_flight, 1);
@@ -125,9 +126,9 @@ static enum MHD_Result http_server_access(void *cls, struct MHD_Connection *conn
 		size_t n = *upload_size;
 
 		*upload_size = 0;
-		/* Bodies are only kept for POST, and never beyond body_max. */
-		if (!r->is_post || r->body_too_large || n > r->body_max - r->body_len) {
-			r->body_too_large = r->is_post;
+		/* Bodies are only kept for POST and PUT, and never beyond body_max. */
+		if (!r->keeps_body || r->body_too_large || n > r->body_max - r->body_len) {
+			r->body_too_large = r->keeps_body;
 			return MHD_YES;
 		}
 		char *grown = realloc(r->body, r->body_len + n + 1);

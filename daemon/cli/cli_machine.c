@@ -1,0 +1,91 @@
+/* cli_machine.c - `tinyboot machine NAME`: show a machine, or set or clear what it boots next. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli_http.h"
+#include "cli/cli_machine.h"
+
+static void cli_machine_refused(const char *name, long status, const struct cli_http_buf *buf)
+{
+	if (status > 0)
+		fprintf(stderr, "tinyboot: machine %s: HTTP %ld: %s%s", name, status, buf->data,
+			buf->len && buf->data[buf->len - 1] == '\n' ? "" : "\n");
+}
+
+/* NAME's entry of the machine list; a machine that is unknown there (never booted, not in
+ * machines.conf) is asked about directly, which says why it is unknown. */
+static int cli_machine_show(const struct cli *cli, const char *name, const char *path)
+{
+	struct cli_http_buf buf = { 0 };
+	json_t *all, *m;
+	long status;
+	char *text;
+
+	status = cli_http_api(cli->server, "/api/v1/machines", NULL, &buf);
+	if (status != 200) {
+		cli_machine_refused(name, status, &buf);
+		cli_http_buf_free(&buf);
+		return 1;
+	}
+	all = json_loads(buf.data, 0, NULL);
+	m = json_object_get(all, name);
+	if (!m) {
+		json_decref(all);
+		status = cli_http_api(cli->server, path, NULL, &buf);
+		if (status == 200)
+			fwrite(buf.data, 1, buf.len, stdout);
+		else
+			cli_machine_refused(name, status, &buf);
+		cli_http_buf_free(&buf);
+		return status == 200 ? 0 : 1;
+	}
+	text = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (text)
+		printf("%s\n", text);
+	free(text);
+	json_decref(all);
+	cli_http_buf_free(&buf);
+	return text ? 0 : 1;
+}
+
+int cli_machine(const struct cli *cli, const char *name, const char *sub, const char *what)
+{
+	struct cli_http_buf buf = { 0 };
+	char escaped[256], path[512], *body = NULL;
+	const char *method = "PUT";
+	long status;
+	json_t *req;
+
+	if (cli_http_escape(name, escaped, sizeof(escaped)) ||
+	    snprintf(path, sizeof(path), "/api/v1/machines/%s/next", escaped) >= (int)sizeof(path)) {
+		fprintf(stderr, "tinyboot: machine name too long\n");
+		return 2;
+	}
+	if (!sub)
+		return cli_machine_show(cli, name, path);
+	if (strcmp(sub, "next") != 0 || !what) {
+		fprintf(stderr, "usage: tinyboot machine NAME [next VARIANT | next local | next clear]\n");
+		return 2;
+	}
+	if (strcmp(what, "clear") == 0) {
+		method = "DELETE";
+	} else {
+		req = strcmp(what, "local") == 0 ? json_pack("{s:s}", "action", "local") : json_pack("{s:s}", "variant", what);
+		body = json_dumps(req, JSON_COMPACT);
+		json_decref(req);
+		if (!body) {
+			fprintf(stderr, "tinyboot: out of memory\n");
+			return 1;
+		}
+	}
+	status = cli_http_api_method(cli->server, path, method, body, &buf);
+	free(body);
+	if (status == 200)
+		fwrite(buf.data, 1, buf.len, stdout);
+	else
+		cli_machine_refused(name, status, &buf);
+	cli_http_buf_free(&buf);
+	return status == 200 ? 0 : 1;
+}
