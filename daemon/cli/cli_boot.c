@@ -55,7 +55,7 @@ static const char *cli_boot_nic_device(const char *nic)
 static json_t *cli_boot_find(const struct cli *cli, const char *mac, const char *token, struct cli_http_buf *buf)
 {
 	char path[128];
-	json_t *all, *m;
+	json_t *all, *m, *found = NULL;
 	const char *key;
 
 	if (token[0]) {
@@ -65,18 +65,19 @@ static json_t *cli_boot_find(const struct cli *cli, const char *mac, const char 
 	if (cli_http_api(cli->server, "/api/v1/machines", NULL, buf) != 200)
 		return NULL;
 	all = json_loads(buf->data, 0, NULL);
+	/* the newest: machines.conf may have named this MAC differently before (a machine's boots
+	 * are listed under the name it had then) */
 	json_object_foreach(all, key, m) {
 		const char *mmac = json_string_value(json_object_get(m, "mac"));
 
-		if (mmac && strcmp(mmac, mac) == 0 && json_object_get(m, "boot")) {
-			json_t *found = json_incref(m);
-
-			json_decref(all);
-			return found;
-		}
+		if (mmac && strcmp(mmac, mac) == 0 && json_object_get(m, "boot") &&
+		    (!found || json_number_value(json_object_get(m, "created")) >
+				       json_number_value(json_object_get(found, "created"))))
+			found = m;
 	}
+	json_incref(found);
 	json_decref(all);
-	return NULL;
+	return found;
 }
 
 static void cli_boot_print_report(json_t *boot)
