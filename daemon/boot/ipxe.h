@@ -42,6 +42,8 @@ struct ipxe_boot {
 	const char *kernel_url;   /* absolute path, [A-Za-z0-9./_+-]: /artifacts/HEX/bzImage or
 				   * /images/net+debug/bzImage; optionally ?boot=TOKEN (32 hex) */
 	const char *initrd_url;   /* the same */
+	const char *artifact_url; /* as server_url: where kernel_url and initrd_url are fetched
+				   * from (a site cache, artifact-base-url); NULL: server_url */
 	const char *cmdline;      /* must pass ipxe_cmdline_valid(); NULL means none */
 	const char *machine;      /* [a-z0-9_-]{1,32}, shown on the console */
 };

@@ -31,6 +31,7 @@ struct options {
 	unsigned retry_after;
 	unsigned max_waiting; /* ?wait=1 requests held open at once */
 	unsigned report_timeout;
+	char *artifact_base_url; /* NULL: artifacts come from this server */
 	enum log_level log_level;
 	/* PXE service (conf/pxeopts.h reads these) */
 	char *pxe;                /* off, proxy or dhcp */
