@@ -1,0 +1,206 @@
+#!/bin/bash
+# test_sitecache.sh - issue 13's site caches: with artifact-base-url, per-machine scripts send
+# kernel and initrd through etc/nginx-site-cache.conf run by a real nginx (checked with nginx -t),
+# the bytes are exact, a miss then a hit, and a second machine boots from the cache while
+# tinybootd cannot serve the files; its script and report still go to tinybootd.
+# No kernel is built: the state directory is private, every source URL points nowhere, and the
+# built variant is faked (an index entry and an artifact of random bytes), as test_hostile_misc does.
+source "$(dirname "$0")/../lib.sh"
+
+NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+ART=5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c
+MAC_A=52:54:00:00:13:0a
+MAC_B=52:54:00:00:13:0b
+mkdir -p "$T/recipes" "$T/kconfig" "$T/state/sources" "$T/nginx/cache" "$T/nginx/tmp"
+cp "$ROOT"/images/*.image "$T/recipes/"
+cp -r "$ROOT"/kernel-config/. "$T/kconfig/"
+# the real recipes' sources, but every URL points nowhere: a build that starts fails at its fetch
+sed 's|^url = .*|url = file:///nonexistent/tinyboot-test/source.tar.xz|' "$ROOT/etc/sources.conf" > "$T/sources.conf"
+cat > "$T/machines.conf" <<CONF
+$MAC_A  name=site-a  variant=net ip=10.0.2.15/24 gw=10.0.2.2
+$MAC_B  name=site-b  variant=net
+CONF
+head -c 300000 /dev/urandom > "$T/bzImage"
+head -c 150000 /dev/urandom > "$T/initrd"
+
+# A free loopback port for nginx (it cannot bind port 0 and say which port it got).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+sc_start_tb() {
+	tb_start --recipes "$T/recipes" --kernel-config "$T/kconfig" --rootfs "$ROOT/rootfs" \
+		--sources "$T/sources.conf" --machines "$T/machines.conf" --artifact-base-url "$CACHE_URL" "$@"
+}
+
+# Fake the built net variant: the index entry under the id the daemon gives it, and the artifact.
+sc_fake_build() {
+	local id
+	req GET /api/v1/images/net/size
+	id=$(grep -o 'build [0-9a-f]\{64\}' "$T/body" | head -1 | cut -d' ' -f2)
+	[[ -n $id ]] || { fail "no build id in '$(cat "$T/body")'"; return 1; }
+	mkdir -p "$T/state/index" "$T/state/artifacts/$ART"
+	printf '%s' "$ART" > "$T/state/index/$id"
+	cp "$T/bzImage" "$T/state/artifacts/$ART/bzImage"
+	cp "$T/initrd" "$T/state/artifacts/$ART/initrd"
+}
+
+# The shipped config, pointed at this tinybootd, this port and $T: only the lines that name a
+# place change; every caching line is tested as shipped. nginx runs as root here (its workers
+# must reach $T, which is 0700) and in the foreground, owned by this test.
+sc_start_nginx() {
+	sed -e "s|server tinyboot.lab.example:8080;|server $TB;|" \
+		-e "s|listen 8080;|listen 127.0.0.1:$CACHE_PORT;|" -e '/listen \[::\]:8080;/d' \
+		-e "s|/var/cache/nginx/tinyboot|$T/nginx/cache|" \
+		-e "s|/var/log/nginx/tinyboot-cache.log|$T/nginx/access.log|" \
+		"$ROOT/etc/nginx-site-cache.conf" > "$T/nginx/site-cache.conf"
+	cat > "$T/nginx/nginx.conf" <<CONF
+user root;
+worker_processes 1;
+error_log $T/nginx/error.log info;
+events { worker_connections 64; }
+http {
+    client_body_temp_path $T/nginx/tmp/body;
+    proxy_temp_path $T/nginx/tmp/proxy;
+    fastcgi_temp_path $T/nginx/tmp/fastcgi;
+    uwsgi_temp_path $T/nginx/tmp/uwsgi;
+    scgi_temp_path $T/nginx/tmp/scgi;
+    include $T/nginx/site-cache.conf;
+}
+CONF
+	"$NGINX" -t -q -e "$T/nginx/error.log" -p "$T/nginx" -c "$T/nginx/nginx.conf" \
+		-g "pid $T/nginx/nginx.pid;" 2> "$T/nginx/t.out" ||
+		{ fail "nginx -t refuses the config: $(cat "$T/nginx/t.out")"; return 1; }
+	"$NGINX" -e "$T/nginx/error.log" -p "$T/nginx" -c "$T/nginx/nginx.conf" \
+		-g "daemon off; pid $T/nginx/nginx.pid;" > "$T/nginx/out" 2>&1 &
+	NGINX_PID=$!
+	own_pid "$NGINX_PID"
+	wait_until 10 curl -s -o /dev/null "$CACHE_URL/" ||
+		{ fail "nginx did not answer: $(tail -5 "$T/nginx/error.log")"; return 1; }
+}
+
+# cache_get URL FILE: fetch URL through the cache into FILE; prints the X-Cache-Status.
+cache_get() {
+	local status
+	status=$(curl -s --max-time 10 -o "$2" -D "$T/cache.headers" -w '%{http_code}' "$1") || true
+	[[ $status == 200 ]] || fail "GET $1 through the cache: $status ($(head -c 200 "$2"))"
+	tr -d '\r' < "$T/cache.headers" | sed -n 's/^[Xx]-[Cc]ache-[Ss]tatus: //p'
+}
+
+# The URL after "kernel " or "initrd --name initrd " in a script.
+script_url() { awk -v w="$1" '$1 == w { print ($2 == "--name" ? $4 : $2) }' "$2"; }
+machine_json() { curl -s --max-time 5 "$TB_URL/api/v1/machines" | jq ".\"$1\""; }
+report_json() {
+	printf '{"id":"%s","boot":"%s","kernel":"6.1.0","arch":"x86_64","ok":true,"uptime":{"net":1.5,"report":3.25},"addresses":[],"payloads":[]}' "$1" "$2"
+}
+
+CACHE_PORT=$(free_port)
+CACHE_URL=http://127.0.0.1:$CACHE_PORT
+
+test_bad_artifact_base_urls_are_refused() {
+	local u out
+	for u in 'ftp://cache' 'http://' 'http://cache/' 'http://cache/x?y=1' 'http://cache/#f' \
+		'http://u@cache' 'http://a b' 'http://cache:99999' 'http://-cache' 'http://cache/${x}' \
+		'http://cache/a;b' $'http://cache/a\nchain' 'http://[::1' 'http://cache/a+b'; do
+		out=$("$TINYBOOTD" -n --state "$T/check-state" --artifact-base-url "$u" 2>&1) &&
+			fail "artifact-base-url '$u' taken: $out"
+		grep -q 'artifact-base-url: want http:// or https://' <<<"$out" || fail "'$u': $out"
+	done
+	for u in 'http://cache.lab:3128' 'https://[::1]:8443/tinyboot' 'http://10.1.2.3/a/b_c-d.e'; do
+		out=$("$TINYBOOTD" -n --state "$T/check-state" --artifact-base-url "$u" 2>&1) ||
+			fail "artifact-base-url '$u' refused: $out"
+	done
+}
+
+# (1) machine A: its script names the cache for kernel and initrd and tinybootd for the rest;
+# the first fetch through nginx is a MISS that reaches tinybootd with A's token, the second a
+# HIT, the bytes exact both times.
+test_machine_a_boots_through_the_cache() {
+	local k i token
+	sc_start_tb || return
+	sc_fake_build || return
+	sc_start_nginx || return
+	req GET "/ipxe?mac=${MAC_A//:/-}&platform=pcbios&buildarch=x86_64"
+	expect_status 200
+	cp "$T/body" "$T/script-a"
+	token=$(grep -o 'tinyboot.boot=[0-9a-f]*' "$T/script-a" | cut -d= -f2)
+	k=$(script_url kernel "$T/script-a")
+	i=$(script_url initrd "$T/script-a")
+	expect_eq "$k" "$CACHE_URL/artifacts/$ART/bzImage?boot=$token" "A's kernel URL"
+	expect_eq "$i" "$CACHE_URL/artifacts/$ART/initrd?boot=$token" "A's initrd URL"
+	grep -q " tinyboot.server=$TB_URL " "$T/script-a" || fail "A's server is not tinybootd: $(cat "$T/script-a")"
+	expect_eq "$(cache_get "$k" "$T/a.kernel")" MISS "first kernel fetch"
+	cmp -s "$T/a.kernel" "$T/bzImage" || fail "kernel through the cache differs"
+	expect_eq "$(cache_get "$i" "$T/a.initrd")" MISS "first initrd fetch"
+	cmp -s "$T/a.initrd" "$T/initrd" || fail "initrd through the cache differs"
+	expect_eq "$(cache_get "$k" "$T/a.kernel2")" HIT "second kernel fetch"
+	cmp -s "$T/a.kernel2" "$T/bzImage" || fail "cached kernel differs"
+	expect_eq "$(cache_get "$i" "$T/a.initrd2")" HIT "second initrd fetch"
+	cmp -s "$T/a.initrd2" "$T/initrd" || fail "cached initrd differs"
+	# the misses reached tinybootd with the token, the hits did not
+	expect_eq "$(machine_json site-a | jq -r '[.events[].state] | join(",")')" \
+		"boot created,script served,kernel sent,initrd sent" "A's events"
+	expect_eq "$(grep -c "GET /artifacts/$ART/.*cache_status=MISS" "$T/nginx/access.log")" 2 "MISS lines in nginx's log"
+	expect_eq "$(grep -c "GET /artifacts/$ART/.*cache_status=HIT" "$T/nginx/access.log")" 2 "HIT lines in nginx's log"
+	# the cache serves artifacts only
+	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$CACHE_URL/ipxe?mac=${MAC_A//:/-}")" 404 "/ipxe at the cache"
+	# the API answer names the cache too, and keeps its paths on tinybootd
+	req POST /api/v1/boots -d "{\"mac\": \"$MAC_A\", \"server\": \"http://10.0.2.2:8080\"}"
+	expect_status 201
+	token=$(jq -r .boot "$T/body")
+	expect_eq "$(jq -r .kernel "$T/body")" "/artifacts/$ART/bzImage?boot=$token" "API kernel"
+	expect_eq "$(jq -r .kernel_url "$T/body")" "$CACHE_URL/artifacts/$ART/bzImage?boot=$token" "API kernel_url"
+	expect_eq "$(jq -r .initrd_url "$T/body")" "$CACHE_URL/artifacts/$ART/initrd?boot=$token" "API initrd_url"
+}
+
+# (2) machine B: tinybootd's artifact files are replaced by directories, so tinybootd answers
+# 404 for them (the index still names the artifact: the variant is still built); B's script
+# still names the cache, its kernel and initrd come from it (HIT) byte-exact, and its script and
+# report go to tinybootd: the timeline ends in the report.
+test_machine_b_boots_from_the_cache_while_tinybootd_cannot_serve() {
+	local k i token name
+	[[ -n ${NGINX_PID:-} ]] && daemon_alive "$NGINX_PID" || { fail "needs the cache of the test before"; return; }
+	for name in bzImage initrd; do
+		mv "$T/state/artifacts/$ART/$name" "$T/$name.away" && mkdir "$T/state/artifacts/$ART/$name"
+		req GET "/artifacts/$ART/$name"
+		expect_status 404
+	done
+	req GET "/ipxe?mac=${MAC_B//:/-}&platform=pcbios&buildarch=x86_64"
+	expect_status 200
+	cp "$T/body" "$T/script-b"
+	token=$(grep -o 'tinyboot.boot=[0-9a-f]*' "$T/script-b" | cut -d= -f2)
+	k=$(script_url kernel "$T/script-b")
+	i=$(script_url initrd "$T/script-b")
+	expect_eq "$k" "$CACHE_URL/artifacts/$ART/bzImage?boot=$token" "B's kernel URL"
+	expect_eq "$i" "$CACHE_URL/artifacts/$ART/initrd?boot=$token" "B's initrd URL"
+	grep -q " tinyboot.server=$TB_URL " "$T/script-b" || fail "B's server is not tinybootd: $(cat "$T/script-b")"
+	expect_eq "$(cache_get "$k" "$T/b.kernel")" HIT "B's kernel fetch"
+	cmp -s "$T/b.kernel" "$T/bzImage" || fail "B's kernel from the cache differs"
+	expect_eq "$(cache_get "$i" "$T/b.initrd")" HIT "B's initrd fetch"
+	cmp -s "$T/b.initrd" "$T/initrd" || fail "B's initrd from the cache differs"
+	req POST /api/v1/reports -H 'Content-Type: application/json' --data-binary "$(report_json site-b "$token")"
+	expect_status 201
+	expect_eq "$(machine_json site-b | jq -r '[.events[].state] | join(",")')" \
+		"boot created,script served,report: payloads ok" "B's events"
+	expect_eq "$(machine_json site-b | jq -r .result)" ok "B's result"
+	for name in bzImage initrd; do
+		rmdir "$T/state/artifacts/$ART/$name" && mv "$T/$name.away" "$T/state/artifacts/$ART/$name"
+	done
+}
+
+# A variant still building: the script keeps tinybootd's stable /images/ URL, not the cache.
+test_unbuilt_variant_is_fetched_from_tinybootd() {
+	local k
+	rm -rf "$T/state/index"
+	req GET "/ipxe?mac=${MAC_B//:/-}&platform=pcbios&buildarch=x86_64"
+	expect_status 200
+	k=$(script_url kernel "$T/body")
+	[[ $k == "$TB_URL/images/net/bzImage?boot="* ]] || fail "kernel of an unbuilt variant: '$k'"
+	tb_stop
+	kill -TERM "$NGINX_PID" 2>/dev/null
+	daemon_kill "$NGINX_PID" 5
+	grep -E '\[(alert|emerg|crit)\]' "$T/nginx/error.log" && fail "nginx complained"
+	return 0
+}
+
+run_tests
