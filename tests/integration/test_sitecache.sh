@@ -191,6 +191,8 @@ test_machine_b_boots_from_the_cache_while_tinybootd_cannot_serve() {
 # A variant still building: the script keeps tinybootd's stable /images/ URL, not the cache.
 test_unbuilt_variant_is_fetched_from_tinybootd() {
 	local k
+	[[ -n ${NGINX_PID:-} && -z ${TB_STOPPED:-} ]] && daemon_alive "$TB_PID" ||
+		{ fail "needs the daemon and cache of the tests before"; return; }
 	rm -rf "$T/state/index"
 	req GET "/ipxe?mac=${MAC_B//:/-}&platform=pcbios&buildarch=x86_64"
 	expect_status 200
