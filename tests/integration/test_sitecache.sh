@@ -11,7 +11,7 @@ NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 ART=5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c
 MAC_A=52:54:00:00:13:0a
 MAC_B=52:54:00:00:13:0b
-mkdir -p "$T/recipes" "$T/kconfig" "$T/state/sources" "$T/nginx/cache" "$T/nginx/tmp"
+mkdir -p "$T/recipes" "$T/kconfig" "$T/state/sources"
 cp "$ROOT"/images/*.image "$T/recipes/"
 cp -r "$ROOT"/kernel-config/. "$T/kconfig/"
 # the real recipes' sources, but every URL points nowhere: a build that starts fails at its fetch
@@ -45,38 +45,44 @@ sc_fake_build() {
 	cp "$T/initrd" "$T/state/artifacts/$ART/initrd"
 }
 
-# The shipped config, pointed at this tinybootd, this port and $T: only the lines that name a
-# place change; every caching line is tested as shipped. nginx runs as root here (its workers
-# must reach $T, which is 0700) and in the foreground, owned by this test.
+# sc_start_nginx DIR: the shipped config, pointed at this tinybootd, $CACHE_PORT and DIR: only
+# the lines that name a place change; every caching line is tested as shipped. nginx runs as root
+# here (its workers must reach $T, which is 0700) and in the foreground, owned by this test.
 sc_start_nginx() {
+	local d=$1
+	mkdir -p "$d/cache" "$d/tmp"
 	sed -e "s|server tinyboot.lab.example:8080;|server $TB;|" \
 		-e "s|listen 8080;|listen 127.0.0.1:$CACHE_PORT;|" -e '/listen \[::\]:8080;/d' \
-		-e "s|/var/cache/nginx/tinyboot|$T/nginx/cache|" \
-		-e "s|/var/log/nginx/tinyboot-cache.log|$T/nginx/access.log|" \
-		"$ROOT/etc/nginx-site-cache.conf" > "$T/nginx/site-cache.conf"
-	cat > "$T/nginx/nginx.conf" <<CONF
+		-e "s|/var/cache/nginx/tinyboot|$d/cache|" \
+		-e "s|/var/log/nginx/tinyboot-cache.log|$d/access.log|" \
+		"$ROOT/etc/nginx-site-cache.conf" > "$d/site-cache.conf"
+	cat > "$d/nginx.conf" <<CONF
 user root;
 worker_processes 1;
-error_log $T/nginx/error.log info;
+error_log $d/error.log info;
 events { worker_connections 64; }
 http {
-    client_body_temp_path $T/nginx/tmp/body;
-    proxy_temp_path $T/nginx/tmp/proxy;
-    fastcgi_temp_path $T/nginx/tmp/fastcgi;
-    uwsgi_temp_path $T/nginx/tmp/uwsgi;
-    scgi_temp_path $T/nginx/tmp/scgi;
-    include $T/nginx/site-cache.conf;
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path $d/tmp/proxy;
+    fastcgi_temp_path $d/tmp/fastcgi;
+    uwsgi_temp_path $d/tmp/uwsgi;
+    scgi_temp_path $d/tmp/scgi;
+    include $d/site-cache.conf;
 }
 CONF
-	"$NGINX" -t -q -e "$T/nginx/error.log" -p "$T/nginx" -c "$T/nginx/nginx.conf" \
-		-g "pid $T/nginx/nginx.pid;" 2> "$T/nginx/t.out" ||
-		{ fail "nginx -t refuses the config: $(cat "$T/nginx/t.out")"; return 1; }
-	"$NGINX" -e "$T/nginx/error.log" -p "$T/nginx" -c "$T/nginx/nginx.conf" \
-		-g "daemon off; pid $T/nginx/nginx.pid;" > "$T/nginx/out" 2>&1 &
+	"$NGINX" -t -q -e "$d/error.log" -p "$d" -c "$d/nginx.conf" -g "pid $d/nginx.pid;" 2> "$d/t.out" ||
+		{ fail "nginx -t refuses the config: $(cat "$d/t.out")"; return 1; }
+	"$NGINX" -e "$d/error.log" -p "$d" -c "$d/nginx.conf" -g "daemon off; pid $d/nginx.pid;" > "$d/out" 2>&1 &
 	NGINX_PID=$!
 	own_pid "$NGINX_PID"
-	wait_until 10 curl -s -o /dev/null "$CACHE_URL/" ||
-		{ fail "nginx did not answer: $(tail -5 "$T/nginx/error.log")"; return 1; }
+	wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$CACHE_PORT/" ||
+		{ fail "nginx did not answer: $(tail -5 "$d/error.log")"; return 1; }
+}
+
+sc_stop_nginx() {
+	daemon_kill "$NGINX_PID" 5
+	grep -E '\[(alert|emerg|crit)\]' "$1/error.log" && fail "nginx complained"
+	return 0
 }
 
 # cache_get URL FILE: fetch URL through the cache into FILE; prints the X-Cache-Status.
@@ -119,7 +125,7 @@ test_machine_a_boots_through_the_cache() {
 	local k i token
 	sc_start_tb || return
 	sc_fake_build || return
-	sc_start_nginx || return
+	sc_start_nginx "$T/nginx" || return
 	req GET "/ipxe?mac=${MAC_A//:/-}&platform=pcbios&buildarch=x86_64"
 	expect_status 200
 	cp "$T/body" "$T/script-a"
@@ -199,10 +205,7 @@ test_unbuilt_variant_is_fetched_from_tinybootd() {
 	k=$(script_url kernel "$T/body")
 	[[ $k == "$TB_URL/images/net/bzImage?boot="* ]] || fail "kernel of an unbuilt variant: '$k'"
 	tb_stop
-	kill -TERM "$NGINX_PID" 2>/dev/null
-	daemon_kill "$NGINX_PID" 5
-	grep -E '\[(alert|emerg|crit)\]' "$T/nginx/error.log" && fail "nginx complained"
-	return 0
+	sc_stop_nginx "$T/nginx"
 }
 
 run_tests
