@@ -18,7 +18,7 @@ cp -r "$ROOT"/kernel-config/. "$T/kconfig/"
 sed 's|^url = .*|url = file:///nonexistent/tinyboot-test/source.tar.xz|' "$ROOT/etc/sources.conf" > "$T/sources.conf"
 cat > "$T/machines.conf" <<CONF
 $MAC_A  name=site-a  variant=net ip=10.0.2.15/24 gw=10.0.2.2
-$MAC_B  name=site-b  variant=net
+$MAC_B  name=site-b  variant=net ip=10.0.2.15/24 gw=10.0.2.2
 CONF
 head -c 300000 /dev/urandom > "$T/bzImage"
 head -c 150000 /dev/urandom > "$T/initrd"
@@ -206,6 +206,47 @@ test_unbuilt_variant_is_fetched_from_tinybootd() {
 	[[ $k == "$TB_URL/images/net/bzImage?boot="* ]] || fail "kernel of an unbuilt variant: '$k'"
 	tb_stop
 	sc_stop_nginx "$T/nginx"
+}
+
+# Real guests: QEMU (TCG) iPXE boots machine A through the nginx cache (a MISS that reaches
+# tinybootd), then machine B (a HIT: tinybootd sees no download); both timelines end in their
+# reports. The built net variant comes from the shared build cache (as test_boot's), which this
+# waits for like test_boot does; the guest reaches nginx and tinybootd at 10.0.2.2.
+CACHE=${TINYBOOT_CACHE:-/var/cache/tinyboot}
+BUILD_WAIT=${BUILD_WAIT:-2700}
+vm_boot() { # vm_boot NAME MAC: tinyboot boot net --ipxe; sets BOOT_RC
+	BOOT_RC=0
+	timeout 600 "$TINYBOOT_CLI" --server "$TB_URL" boot net --ipxe --nic virtio --mac "$2" \
+		> "$T/$1.console" 2>&1 || BOOT_RC=$?
+}
+
+test_vm_boots_through_the_cache() {
+	local m name mac
+	CACHE_PORT=$(free_port)
+	mkdir -p "$CACHE/test-state"
+	tb_start --state "$CACHE/test-state" --recipes "$ROOT/images" --kernel-config "$ROOT/kernel-config" \
+		--rootfs "$ROOT/rootfs" --sources "$ROOT/etc/sources.conf" --machines "$T/machines.conf" \
+		--report-timeout 60 --artifact-base-url "http://10.0.2.2:$CACHE_PORT" || return
+	req GET "/images/net/bzImage?wait=1" --max-time "$BUILD_WAIT"
+	expect_status 200
+	sc_start_nginx "$T/vm-nginx" || { tb_stop; return; }
+	for name in site-a site-b; do
+		[[ $name == site-a ]] && mac=$MAC_A || mac=$MAC_B
+		vm_boot "$name" "$mac"
+		expect_eq "$BOOT_RC" 0 "$name: tinyboot boot --ipxe exit code ($(tail -c 300 "$T/$name.console"))"
+		m=$(machine_json "$name")
+		expect_eq "$(jq -r .result <<<"$m")" ok "$name result"
+		expect_eq "$(jq -r '.events[-1].state' <<<"$m")" "report: payloads ok" "$name last state"
+	done
+	# A's downloads missed and reached tinybootd with its token; B's were hits and did not
+	expect_eq "$(machine_json site-a | jq -r '[.events[].state] | join(",")')" \
+		"boot created,script served,kernel sent,initrd sent,report: payloads ok" "A's events"
+	expect_eq "$(machine_json site-b | jq -r '[.events[].state] | join(",")')" \
+		"boot created,script served,report: payloads ok" "B's events"
+	expect_eq "$(grep -c 'GET /artifacts/.*cache_status=MISS' "$T/vm-nginx/access.log")" 2 "misses"
+	expect_eq "$(grep -c 'GET /artifacts/.*cache_status=HIT' "$T/vm-nginx/access.log")" 2 "hits"
+	tb_stop
+	sc_stop_nginx "$T/vm-nginx"
 }
 
 run_tests
