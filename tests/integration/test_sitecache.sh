@@ -118,6 +118,37 @@ test_bad_artifact_base_urls_are_refused() {
 	done
 }
 
+# The option is read from the file and a SIGHUP changes it; a bad value is refused and the old
+# one kept; without it, scripts name tinybootd for everything again.
+test_cache_url_follows_reload() {
+	local t0 base=/artifacts/$ART/bzImage?boot=
+	echo 'artifact-base-url = http://cache-one.lab:3128' > "$T/cache.conf"
+	tb_start --recipes "$T/recipes" --kernel-config "$T/kconfig" --rootfs "$ROOT/rootfs" \
+		--sources "$T/sources.conf" --machines "$T/machines.conf" --config "$T/cache.conf" || return
+	sc_fake_build || { tb_stop; return; }
+	req GET "/ipxe?mac=${MAC_B//:/-}&platform=pcbios"
+	[[ $(script_url kernel "$T/body") == "http://cache-one.lab:3128$base"* ]] || fail "from the file: $(cat "$T/body")"
+	echo 'artifact-base-url = https://cache-two.lab/tinyboot' > "$T/cache.conf"
+	t0=$(grep -c 'configuration reloaded' "$TB_LOG")
+	kill -HUP "$TB_PID"
+	wait_until 5 test "$(grep -c 'configuration reloaded' "$TB_LOG")" -gt "$t0" || fail "no reload"
+	req GET "/ipxe?mac=${MAC_B//:/-}&platform=pcbios"
+	[[ $(script_url kernel "$T/body") == "https://cache-two.lab/tinyboot$base"* ]] || fail "after SIGHUP: $(cat "$T/body")"
+	echo 'artifact-base-url = https://cache-two.lab/x?y' > "$T/cache.conf"
+	kill -HUP "$TB_PID"
+	wait_until 5 grep -q "reload: $T/cache.conf:1: artifact-base-url: want http" "$TB_LOG" ||
+		fail "bad value not reported: $(tail -3 "$TB_LOG")"
+	req GET "/ipxe?mac=${MAC_B//:/-}&platform=pcbios"
+	[[ $(script_url kernel "$T/body") == "https://cache-two.lab/tinyboot$base"* ]] || fail "after a bad value: $(cat "$T/body")"
+	: > "$T/cache.conf"
+	t0=$(grep -c 'configuration reloaded' "$TB_LOG")
+	kill -HUP "$TB_PID"
+	wait_until 5 test "$(grep -c 'configuration reloaded' "$TB_LOG")" -gt "$t0" || fail "no reload"
+	req GET "/ipxe?mac=${MAC_B//:/-}&platform=pcbios"
+	[[ $(script_url kernel "$T/body") == "$TB_URL$base"* ]] || fail "without the option: $(cat "$T/body")"
+	tb_stop
+}
+
 # (1) machine A: its script names the cache for kernel and initrd and tinybootd for the rest;
 # the first fetch through nginx is a MISS that reaches tinybootd with A's token, the second a
 # HIT, the bytes exact both times.
