@@ -5,14 +5,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/weburl.h"
+
 /* The generic script chains to SERVER IPXE_MACHINE_PATH "?mac=" MAC "&uuid=" UUID "&platform="
  * PLATFORM "&buildarch=" BUILDARCH, with MAC as 52-54-00-12-34-56, UUID lowercase 8-4-4-4-12 or
  * empty (no SMBIOS UUID), and iPXE's own ${platform} and ${buildarch} settings. */
 #define IPXE_MACHINE_PATH "/ipxe"
 
 #define IPXE_URL_MAX 1024        /* server_url, kernel_url and initrd_url each */
-#define IPXE_HOST_NAME_MAX 253   /* a DNS name */
-#define IPXE_HOST_MAX 260        /* HOST[:PORT] as ipxe_host_valid() takes it */
+/* lib/weburl.c checks hosts and server URLs for the scripts and for artifact-base-url */
+#define IPXE_HOST_NAME_MAX WEBURL_HOST_NAME_MAX /* a DNS name */
+#define IPXE_HOST_MAX WEBURL_HOST_MAX           /* HOST[:PORT] as ipxe_host_valid() takes it */
 #define IPXE_MACHINE_MAX 32
 #define IPXE_MESSAGE_MAX 200
 

@@ -4,9 +4,9 @@
 
 #include <stdbool.h>
 
-#define WEBURL_MAX 1024       /* a whole base URL */
+#define WEBURL_MAX 1024          /* a whole base URL */
 #define WEBURL_HOST_NAME_MAX 253 /* a DNS name */
-#define WEBURL_HOST_MAX 260   /* HOST[:PORT] */
+#define WEBURL_HOST_MAX 260      /* HOST[:PORT] */
 
 /* HOST[:PORT]: a DNS name or IPv4 address of [A-Za-z0-9._-] that starts with neither '-' nor
  * '.', or an IPv6 address in brackets ("[::1]", no zone), then optionally ':' and a port
