@@ -1,9 +1,7 @@
 /* ipxe.c - build iPXE scripts; every field is re-checked so no value can change the script. */
 #include "boot/ipxe.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +9,7 @@
 
 #include "conf/recipe.h"
 #include "lib/names.h"
+#include "lib/weburl.h"
 
 /*
  * What an iPXE script reader treats specially: a newline ends a command, a trailing '\' joins
@@ -22,9 +21,6 @@
  * admitted only around an IPv6 address that inet_pton() takes.
  */
 #define IPXE_ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-/* a host name or IPv4 address; an IPv6 address comes in brackets and is checked on its own */
-#define IPXE_HOST_CHARS IPXE_ALNUM ".-_"
-#define IPXE_IPV6_CHARS "0123456789abcdefABCDEF:."
 /* '+' joins a variant's fragments (/images/net+debug/bzImage); iPXE gives it no meaning */
 #define IPXE_PATH_CHARS IPXE_ALNUM "./_+-"
 #define IPXE_NAME_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_-"
@@ -48,93 +44,16 @@ static bool ipxe_chars_ok(const char *s, size_t max, const char *allowed)
 	return n > 0;
 }
 
-/* The first n bytes of s are 1..max bytes, all from allowed. */
-static bool ipxe_span_ok(const char *s, size_t n, size_t max, const char *allowed)
-{
-	if (n == 0 || n > max)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!s[i] || !strchr(allowed, s[i]))
-			return false;
-	return true;
-}
-
-/* ":PORT" or nothing; PORT is 1..65535 in at most five digits. */
-static bool ipxe_port_ok(const char *p)
-{
-	unsigned long port = 0;
-	size_t n;
-
-	if (*p == '\0')
-		return true;
-	if (*p++ != ':')
-		return false;
-	for (n = 0; p[n]; n++) {
-		if (n >= 5 || p[n] < '0' || p[n] > '9')
-			return false;
-		port = port * 10 + (unsigned long)(p[n] - '0');
-	}
-	return n > 0 && port >= 1 && port <= 65535;
-}
-
 bool ipxe_host_valid(const char *host)
 {
-	const char *end;
-
-	if (!host || strlen(host) > IPXE_HOST_MAX)
-		return false;
-	if (host[0] == '[') {
-		char addr[INET6_ADDRSTRLEN];
-		struct in6_addr a;
-		size_t n;
-
-		end = strchr(host, ']');
-		if (!end)
-			return false;
-		n = (size_t)(end - host - 1);
-		/* no zone ("%eth0"): it would name an interface of the guest's, not ours */
-		if (!ipxe_span_ok(host + 1, n, sizeof(addr) - 1, IPXE_IPV6_CHARS))
-			return false;
-		memcpy(addr, host + 1, n);
-		addr[n] = '\0';
-		return inet_pton(AF_INET6, addr, &a) == 1 && ipxe_port_ok(end + 1);
-	}
-	end = strchr(host, ':');
-	if (!end)
-		end = host + strlen(host);
-	/* a leading '-' could read as an option, a leading '.' is no name */
-	return host[0] != '-' && host[0] != '.' &&
-	       ipxe_span_ok(host, (size_t)(end - host), IPXE_HOST_NAME_MAX, IPXE_HOST_CHARS) &&
-	       ipxe_port_ok(end);
+	return weburl_host_valid(host);
 }
 
 /* "http://" or "https://", a host as ipxe_host_valid() takes it, then an optional path of
- * IPXE_PATH_CHARS without '+' that does not end in '/'. */
+ * IPXE_PATH_CHARS without '+' that does not end in '/': lib/weburl.c keeps the one check. */
 static bool ipxe_server_ok(const char *url)
 {
-	char host[IPXE_HOST_MAX + 1];
-	const char *path;
-	size_t n;
-
-	if (!url || strlen(url) > IPXE_URL_MAX)
-		return false;
-	if (strncmp(url, "http://", 7) == 0)
-		url += 7;
-	else if (strncmp(url, "https://", 8) == 0)
-		url += 8;
-	else
-		return false;
-	path = strchr(url, '/');
-	n = path ? (size_t)(path - url) : strlen(url);
-	if (n == 0 || n > IPXE_HOST_MAX)
-		return false;
-	memcpy(host, url, n);
-	host[n] = '\0';
-	if (!ipxe_host_valid(host))
-		return false;
-	/* paths are appended with their own leading '/' */
-	return !path || (ipxe_chars_ok(path, IPXE_URL_MAX, IPXE_ALNUM "./_-") &&
-			 path[strlen(path) - 1] != '/');
+	return url && strlen(url) <= IPXE_URL_MAX && weburl_base_valid(url);
 }
 
 /* An absolute path, optionally followed by exactly "?boot=" and a 32-hex-digit boot token:
@@ -234,13 +153,15 @@ int ipxe_boot_script(const char *server_url, char *buf, size_t len)
 
 int ipxe_machine_script(const struct ipxe_boot *b, char *buf, size_t len)
 {
-	const char *cmdline;
+	const char *cmdline, *files;
 
-	if (!b || !ipxe_server_ok(b->server_url) || !ipxe_path_ok(b->kernel_url) ||
+	if (!b || !ipxe_server_ok(b->server_url) ||
+	    (b->artifact_url && !ipxe_server_ok(b->artifact_url)) || !ipxe_path_ok(b->kernel_url) ||
 	    !ipxe_path_ok(b->initrd_url) || !ipxe_cmdline_valid(b->cmdline) ||
 	    !ipxe_chars_ok(b->machine, IPXE_MACHINE_MAX, IPXE_NAME_CHARS))
 		return -EINVAL;
 	cmdline = b->cmdline ? b->cmdline : "";
+	files = b->artifact_url ? b->artifact_url : b->server_url;
 	return ipxe_format(buf, len,
 			   "#!ipxe\n"
 			   "echo tinyboot: booting %s\n"
@@ -248,8 +169,8 @@ int ipxe_machine_script(const struct ipxe_boot *b, char *buf, size_t len)
 			   "initrd --name initrd %s%s\n"
 			   "boot\n",
 			   b->machine,
-			   b->server_url, b->kernel_url, cmdline[0] ? " " : "", cmdline,
-			   b->server_url, b->initrd_url);
+			   files, b->kernel_url, cmdline[0] ? " " : "", cmdline,
+			   files, b->initrd_url);
 }
 
 int ipxe_local_script(const char *machine, char *buf, size_t len)

@@ -5,14 +5,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/weburl.h"
+
 /* The generic script chains to SERVER IPXE_MACHINE_PATH "?mac=" MAC "&uuid=" UUID "&platform="
  * PLATFORM "&buildarch=" BUILDARCH, with MAC as 52-54-00-12-34-56, UUID lowercase 8-4-4-4-12 or
  * empty (no SMBIOS UUID), and iPXE's own ${platform} and ${buildarch} settings. */
 #define IPXE_MACHINE_PATH "/ipxe"
 
 #define IPXE_URL_MAX 1024        /* server_url, kernel_url and initrd_url each */
-#define IPXE_HOST_NAME_MAX 253   /* a DNS name */
-#define IPXE_HOST_MAX 260        /* HOST[:PORT] as ipxe_host_valid() takes it */
+/* lib/weburl.c checks hosts and server URLs for the scripts and for artifact-base-url */
+#define IPXE_HOST_NAME_MAX WEBURL_HOST_NAME_MAX /* a DNS name */
+#define IPXE_HOST_MAX WEBURL_HOST_MAX           /* HOST[:PORT] as ipxe_host_valid() takes it */
 #define IPXE_MACHINE_MAX 32
 #define IPXE_MESSAGE_MAX 200
 
@@ -42,6 +45,8 @@ struct ipxe_boot {
 	const char *kernel_url;   /* absolute path, [A-Za-z0-9./_+-]: /artifacts/HEX/bzImage or
 				   * /images/net+debug/bzImage; optionally ?boot=TOKEN (32 hex) */
 	const char *initrd_url;   /* the same */
+	const char *artifact_url; /* as server_url: where kernel_url and initrd_url are fetched
+				   * from (a site cache, artifact-base-url); NULL: server_url */
 	const char *cmdline;      /* must pass ipxe_cmdline_valid(); NULL means none */
 	const char *machine;      /* [a-z0-9_-]{1,32}, shown on the console */
 };

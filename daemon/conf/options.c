@@ -12,6 +12,7 @@
 
 #include "conf/pxeopts.h"
 #include "lib/conffile.h"
+#include "lib/weburl.h"
 
 enum option_type { OPT_STRING, OPT_UINT, OPT_SIZE, OPT_LEVEL, OPT_ACTION };
 
@@ -35,6 +36,16 @@ struct option_def {
 #define OPT_RESTART 2u
 
 #define OFF(field) offsetof(struct options, field)
+
+/* artifact-base-url: it is written into iPXE scripts, so it is checked as a script's server is */
+static int options_check_base_url(const char *value, char *err, size_t errlen)
+{
+	if (weburl_base_valid(value))
+		return 0;
+	snprintf(err, errlen, "want http:// or https://, HOST[:PORT], then optionally a path of "
+		 "[A-Za-z0-9./_-] not ending in '/' (no query, fragment or user)");
+	return -EINVAL;
+}
 
 static const struct option_def option_table[] = {
 	{ "config", 'c', OPT_STRING, OFF(config_path), NULL, 0, 0, OPT_CLI_ONLY,
@@ -90,6 +101,10 @@ static const struct option_def option_table[] = {
 	{ "api-tokens", 0, OPT_STRING, OFF(api_tokens), NULL, 0, 0, 0,
 	  "file of NAME TOKEN lines (not readable by others): requests that change state need "
 	  "Authorization: Bearer TOKEN; without it they are accepted from loopback only", NULL },
+	{ "artifact-base-url", 0, OPT_STRING, OFF(artifact_base_url), NULL, 0, 0, 0,
+	  "base URL of a site cache: per-machine scripts fetch built kernels and initrds from "
+	  "BASE/artifacts/... (scripts, manifests and reports stay here; default: this server)",
+	  options_check_base_url },
 	{ "report-timeout", 0, OPT_UINT, OFF(report_timeout), "120", 1, 86400, 0,
 	  "seconds after which a boot without a report shows as timed out", NULL },
 	{ "boots-log-max-size", 0, OPT_SIZE, OFF(boots_log_max_size), "64M", 65536, 1073741824, OPT_RESTART,

@@ -36,6 +36,7 @@ struct options {
 	unsigned max_queued_builds;     /* builds queued or running at once */
 	unsigned max_variant_fragments; /* extra fragments in one variant name */
 	char *api_tokens;               /* NULL: no tokens, changes from loopback only */
+	char *artifact_base_url; /* NULL: artifacts come from this server */
 	enum log_level log_level;
 	/* PXE service (conf/pxeopts.h reads these) */
 	char *pxe;                /* off, proxy or dhcp */

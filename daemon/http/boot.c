@@ -193,11 +193,12 @@ static enum MHD_Result http_boot_refuse(struct request *r, const struct machine 
 	return http_boot_script_text(r, script);
 }
 
-/* The machine's script for boot token: built, content-addressed URLs; still building, the stable
- * name, which answers 503 + Retry-After until it is built (iPXE waits on that by itself). */
+/* The machine's script for boot token: built, content-addressed URLs, from the site cache when
+ * artifact-base-url names one; still building, the stable name here, which answers 503 +
+ * Retry-After until it is built (iPXE waits on that by itself; a cache would keep the 503). */
 static int http_boot_script_for(const struct variant *v, const struct machine *m,
 				const struct build_info *info, const char *name, const char *server,
-				const char *token, char *script, size_t len)
+				const char *cache, const char *token, char *script, size_t len)
 {
 	char kernel[400], initrd[400], cmdline[HTTP_BOOT_CMDLINE_MAX];
 	int rc;
@@ -213,6 +214,7 @@ static int http_boot_script_for(const struct variant *v, const struct machine *m
 	if (rc)
 		return rc;
 	struct ipxe_boot b = { .server_url = server, .kernel_url = kernel, .initrd_url = initrd,
+			       .artifact_url = info->state == BUILD_DONE ? cache : NULL,
 			       .cmdline = cmdline, .machine = name };
 	return ipxe_machine_script(&b, script, len);
 }
@@ -304,8 +306,8 @@ enum MHD_Result http_boot_machine_script(struct request *r)
 	 * that cannot be built leaves no boot behind to time out */
 	rc = http_boot_server_url(r, server, sizeof(server));
 	if (!rc)
-		rc = http_boot_script_for(v, m, &info, name, server, HTTP_BOOT_TOKEN_STANDIN, script,
-					  sizeof(script));
+		rc = http_boot_script_for(v, m, &info, name, server, r->rt->opts.artifact_base_url,
+					  HTTP_BOOT_TOKEN_STANDIN, script, sizeof(script));
 	if (rc) {
 		log_warnx("machine %s: cannot build its script: %s", name, strerror(-rc));
 		variant_free(v);
@@ -319,7 +321,8 @@ enum MHD_Result http_boot_machine_script(struct request *r)
 		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot record the boot of %s: %s",
 				       m->name, strerror(-rc));
 	}
-	rc = http_boot_script_for(v, m, &info, name, server, token, script, sizeof(script));
+	rc = http_boot_script_for(v, m, &info, name, server, r->rt->opts.artifact_base_url, token,
+				  script, sizeof(script));
 	variant_free(v);
 	if (rc) {
 		boots_fail(r->tb->boots, token, "the daemon could not build its boot script");
@@ -327,6 +330,25 @@ enum MHD_Result http_boot_machine_script(struct request *r)
 	}
 	boots_event(r->tb->boots, token, "script served");
 	return http_boot_script_text(r, script);
+}
+
+/* With a site cache, the paths on this server ("kernel", "initrd") stay as they were and
+ * "kernel_url", "initrd_url" name the same files through the cache. */
+static void http_boot_cache_urls(json_t *reply, const char *cache)
+{
+	static const char *const keys[][2] = { { "kernel", "kernel_url" }, { "initrd", "initrd_url" } };
+
+	if (!cache)
+		return;
+	for (size_t i = 0; i < 2; i++) {
+		const char *path = json_string_value(json_object_get(reply, keys[i][0]));
+		char *url;
+
+		if (path && asprintf(&url, "%s%s", cache, path) >= 0) {
+			json_object_set_new(reply, keys[i][1], json_string(url));
+			free(url);
+		}
+	}
 }
 
 enum MHD_Result http_boot_create(struct request *r)
@@ -421,6 +443,7 @@ enum MHD_Result http_boot_create(struct request *r)
 	json_object_set_new(reply, "kernel", json_string(url));
 	snprintf(url, sizeof(url), "/artifacts/%s/initrd?boot=%s", info.artifact, token);
 	json_object_set_new(reply, "initrd", json_string(url));
+	http_boot_cache_urls(reply, r->rt->opts.artifact_base_url);
 	json_decref(body);
 	variant_free(v);
 	return http_send_json(r, MHD_HTTP_CREATED, reply);
