@@ -52,3 +52,8 @@ fi
 # update exits 100 while every other index is fresh: go on, install says what is really missing.
 $sudo apt-get update -qq || echo "deps: apt-get update reported errors (above); installing from the indexes it has"
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# nginx and prometheus are here for their binaries (benchmarks, promtool): their system services
+# stay off at the next boot too (policy-rc.d above only kept them from starting now)
+for svc in nginx prometheus; do
+	[[ " ${missing[*]} " == *" $svc "* ]] && $sudo systemctl disable "$svc.service" >/dev/null 2>&1 || true
+done
