@@ -95,7 +95,7 @@ CONF
 	expect_status 200
 	echo "payloads = $T/payloads-b" > "$T/reload.conf"
 	kill -HUP "$TB_PID"
-	wait_until 5 grep -q 'configuration reloaded' "$TB_LOG"
+	wait_until 30 grep -q 'configuration reloaded' "$TB_LOG"
 	req GET /payloads/b.txt
 	expect_status 200
 	expect_body 'b\n'
@@ -104,7 +104,7 @@ CONF
 	# a broken file is reported and the running configuration stays
 	printf 'payloads = %s\nthreads = many\n' "$T/payloads" > "$T/reload.conf"
 	kill -HUP "$TB_PID"
-	wait_until 5 grep -q 'reload: .*reload.conf:2' "$TB_LOG"
+	wait_until 30 grep -q 'reload: .*reload.conf:2' "$TB_LOG"
 	grep -q "reload: $T/reload.conf:2: threads: 'many' is not a number" "$TB_LOG" ||
 		fail "bad reload not reported: $(tail -3 "$TB_LOG")"
 	req GET /payloads/b.txt

@@ -241,7 +241,7 @@ hup_and_wait() {
 	local n
 	n=$(reload_outcomes)
 	kill -HUP "$TB_PID"
-	wait_until 5 reloaded_after "$n" || fail "SIGHUP not answered in the log"
+	wait_until 30 reloaded_after "$n" || fail "SIGHUP not answered in the log"
 }
 
 test_05_sighup_refuses_restart_only_settings() {

@@ -134,19 +134,19 @@ test_cache_url_follows_reload() {
 	echo 'artifact-base-url = https://cache-two.lab/tinyboot' > "$T/cache.conf"
 	t0=$(grep -c 'configuration reloaded' "$TB_LOG")
 	kill -HUP "$TB_PID"
-	wait_until 5 test "$(grep -c 'configuration reloaded' "$TB_LOG")" -gt "$t0" || fail "no reload"
+	wait_until 30 test "$(grep -c 'configuration reloaded' "$TB_LOG")" -gt "$t0" || fail "no reload"
 	req GET "/ipxe?mac=${MAC_B//:/-}&platform=pcbios"
 	[[ $(script_url kernel "$T/body") == "https://cache-two.lab/tinyboot$base"* ]] || fail "after SIGHUP: $(cat "$T/body")"
 	echo 'artifact-base-url = https://cache-two.lab/x?y' > "$T/cache.conf"
 	kill -HUP "$TB_PID"
-	wait_until 5 grep -q "reload: $T/cache.conf:1: artifact-base-url: want http" "$TB_LOG" ||
+	wait_until 30 grep -q "reload: $T/cache.conf:1: artifact-base-url: want http" "$TB_LOG" ||
 		fail "bad value not reported: $(tail -3 "$TB_LOG")"
 	req GET "/ipxe?mac=${MAC_B//:/-}&platform=pcbios"
 	[[ $(script_url kernel "$T/body") == "https://cache-two.lab/tinyboot$base"* ]] || fail "after a bad value: $(cat "$T/body")"
 	: > "$T/cache.conf"
 	t0=$(grep -c 'configuration reloaded' "$TB_LOG")
 	kill -HUP "$TB_PID"
-	wait_until 5 test "$(grep -c 'configuration reloaded' "$TB_LOG")" -gt "$t0" || fail "no reload"
+	wait_until 30 test "$(grep -c 'configuration reloaded' "$TB_LOG")" -gt "$t0" || fail "no reload"
 	req GET "/ipxe?mac=${MAC_B//:/-}&platform=pcbios"
 	[[ $(script_url kernel "$T/body") == "$TB_URL$base"* ]] || fail "without the option: $(cat "$T/body")"
 	tb_stop
