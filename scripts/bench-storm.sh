@@ -6,18 +6,23 @@
 # (script request start -> initrd fully received), errors by kind, tinybootd's ratio to nginx.
 # Nothing is built: the kernel (1 MiB) and initrd (150 KB) of variant net are a faked artifact.
 #
-# Modes (BENCH_STORM_MODES, default "spread one"):
+# Modes (BENCH_STORM_MODES, default "spread one one128"):
 #   spread  client i connects from its own address 127.0.(i/200).(i%200+2): a rack of machines,
 #           the daemon on its default limits (max-connections-per-ip 128)
 #   one     every client from 127.0.0.1 (a rack behind one NAT address), the daemon with
 #           --max-connections-per-ip 1000 (with the default 128 the clients past it are reset)
 #   one128  every client from 127.0.0.1, default limits: shows what a NAT'ed rack gets today
+# Errors count failed attempts by kind (reset, eof-before-response, http-503, timeout (10 s
+# without progress), kernel-size, ...); after one a client reconnects 100 ms later and starts a
+# new boot. "journaled" is the number of boots tinybootd wrote to STATE/boots.log meanwhile:
+# the boots completed plus those cut off by the end of the run. BENCH_STORM_SECONDS (10) and
+# BENCH_STORM_CLIENTS ("100 300 500") set the rest.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${BENCH_STORM_SECONDS:-10}
 clients=${BENCH_STORM_CLIENTS:-100 300 500}
-modes=${BENCH_STORM_MODES:-spread one}
+modes=${BENCH_STORM_MODES:-spread one one128}
 kernel_bytes=$((1 << 20))
 initrd_bytes=150000
 work=$(mktemp -d /tmp/tinyboot-storm.XXXXXX)
@@ -119,6 +124,7 @@ run() {
 }
 
 fmt='%-7s %5s %-10s %9s %9s %9s %8s  %s\n'
+turn=0
 printf "$fmt" mode N server boots/s p50_ms p99_ms errors "kinds / journaled boots"
 for mode in $modes; do
 	case $mode in
@@ -128,10 +134,16 @@ for mode in $modes; do
 	*) echo "bench-storm: unknown mode $mode" >&2; exit 1 ;;
 	esac
 	for n in $clients; do
-		read -r n_bps n_p50 n_p99 n_err n_kinds < <(run "127.0.0.1:$nginx_port" "$n" "$spread")
+		# the order alternates (A B, B A, ...) so that neither always runs on a warmer machine
+		if (( turn++ % 2 == 0 )); then
+			read -r n_bps n_p50 n_p99 n_err n_kinds < <(run "127.0.0.1:$nginx_port" "$n" "$spread")
+		fi
 		before=$(journaled)
 		read -r t_bps t_p50 t_p99 t_err t_kinds < <(run "$bench_addr" "$n" "$spread")
 		after=$(journaled)
+		if (( turn % 2 == 0 )); then
+			read -r n_bps n_p50 n_p99 n_err n_kinds < <(run "127.0.0.1:$nginx_port" "$n" "$spread")
+		fi
 		printf "$fmt" "$mode" "$n" nginx "$n_bps" "$n_p50" "$n_p99" "$n_err" "$n_kinds"
 		printf "$fmt" "$mode" "$n" tinybootd "$t_bps" "$t_p50" "$t_p99" "$t_err" "$t_kinds journaled=$((after - before))"
 		printf "$fmt" "$mode" "$n" ratio "$(awk -v a="$t_bps" -v b="$n_bps" 'BEGIN {printf "%.2f", b ? a / b : 0}')" - \
