@@ -7,7 +7,8 @@
  *   SCRIPT_PREFIX  e.g. "/ipxe?mac=": the MAC (02:xx:xx:xx:xx:xx, unique per boot) is appended
  *   SPREAD         1: client i connects from 127.0.(i/200).(i%200+2), one address per client
  *                  (a rack of machines); 0 (default): every client from 127.0.0.1 (one NAT address)
- * output: boots=B seconds=S boots_per_s=R p50_ms=X p99_ms=Y errors=E kinds=kind:n,...
+ * output: boots=B seconds=S boots_per_s=R p50_ms=X p99_ms=Y errors=E connects=C closes=L
+ *         inflight=I clients_booted=K/N kinds=kind:n,... (or none); p50/p99 over the boots done
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +40,7 @@ struct storm_client {
 	long long boot_start;   /* ns: the script request's start */
 	long long last_progress, wake_at;
 	unsigned long boot_seq;
+	unsigned long booted;   /* boots completed in time */
 	char req[2048];
 	size_t req_len, req_off;
 	char hdr[STORM_HDR_MAX];
@@ -250,8 +252,10 @@ static void storm_done(struct storm_client *c, long long now, long long deadline
 		storm_closes++;
 		storm_close(c);
 	}
-	if (c->step == STORM_INITRD && now <= deadline)
+	if (c->step == STORM_INITRD && now <= deadline) {
 		storm_record(now - c->boot_start);
+		c->booted++;
+	}
 	if (now > deadline) { /* the run is over: this client rests */
 		storm_close(c);
 		c->state = STORM_IDLE;
@@ -449,7 +453,7 @@ int main(int argc, char **argv)
 	struct storm_client *cl;
 	struct epoll_event evs[256];
 	long long start, deadline, now;
-	int n, seconds, spread = 0, i, busy;
+	int n, seconds, spread = 0, i, busy, served;
 	char host[256], *colon;
 
 	if (argc < 7 || argc > 8) {
@@ -510,14 +514,15 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	for (i = 0, busy = 0; i < n; i++) {
+	for (i = 0, busy = 0, served = 0; i < n; i++) {
 		busy += cl[i].state != STORM_IDLE && cl[i].state != STORM_WAIT;
+		served += cl[i].booted > 0;
 		storm_close(&cl[i]);
 	}
 	qsort(storm_lat, storm_nlat, sizeof(*storm_lat), storm_cmp);
-	printf("boots=%zu seconds=%d boots_per_s=%.1f p50_ms=%.1f p99_ms=%.1f errors=%lu connects=%lu closes=%lu inflight=%d kinds=",
+	printf("boots=%zu seconds=%d boots_per_s=%.1f p50_ms=%.1f p99_ms=%.1f errors=%lu connects=%lu closes=%lu inflight=%d clients_booted=%d/%d kinds=",
 	       storm_nlat, seconds, (double)storm_nlat / seconds, storm_pct(0.50), storm_pct(0.99), storm_errors,
-	       storm_connects, storm_closes, busy);
+	       storm_connects, storm_closes, busy, served, n);
 	for (i = 0; i < STORM_KINDS && storm_kinds[i].name[0]; i++)
 		printf("%s%s:%lu", i ? "," : "", storm_kinds[i].name, storm_kinds[i].n);
 	printf("%s\n", storm_errors ? "" : "none");

@@ -120,12 +120,12 @@ journaled() { grep -c '"type":"boot"' "$work/state/boots.log" 2>/dev/null || tru
 run() {
 	local out
 	out=$("$storm" "$1" "$2" "$seconds" "$kernel_bytes" "$initrd_bytes" '/ipxe?mac=' "$3")
-	sed -n 's/.*boots_per_s=\([^ ]*\) p50_ms=\([^ ]*\) p99_ms=\([^ ]*\) errors=\([^ ]*\) .* kinds=\(.*\)/\1 \2 \3 \4 \5/p' <<<"$out"
+	sed -n 's/.*boots_per_s=\([^ ]*\) p50_ms=\([^ ]*\) p99_ms=\([^ ]*\) errors=\([^ ]*\) .* clients_booted=\([^ ]*\) kinds=\(.*\)/\1 \2 \3 \4 booted=\5,\6/p' <<<"$out"
 }
 
 fmt='%-7s %5s %-10s %9s %9s %9s %8s  %s\n'
 turn=0
-printf "$fmt" mode N server boots/s p50_ms p99_ms errors "kinds / journaled boots"
+printf "$fmt" mode N server boots/s p50_ms p99_ms errors "clients booted, error kinds; journaled boots"
 for mode in $modes; do
 	case $mode in
 	spread) spread=1; tb_start_daemon ;;
@@ -149,5 +149,9 @@ for mode in $modes; do
 		printf "$fmt" "$mode" "$n" ratio "$(awk -v a="$t_bps" -v b="$n_bps" 'BEGIN {printf "%.2f", b ? a / b : 0}')" - \
 			"$(awk -v a="$t_p99" -v b="$n_p99" 'BEGIN {printf "%.2f", b ? a / b : 0}')" - "(tinybootd/nginx)"
 	done
+	bench_daemon_stop # its log (warnings and errors only) is overwritten by the next start
+	if [[ -s $work/daemon.log ]]; then
+		echo "tinybootd log ($mode): $(grep -c . "$work/daemon.log") lines, first: $(grep -m3 . "$work/daemon.log" | tr '\n' ' ')"
+	fi
 done
 echo "$seconds s per run, kernel $kernel_bytes B, initrd $initrd_bytes B, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ)"
