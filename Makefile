@@ -41,7 +41,7 @@ UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 TESTLIB_OBJ = $(BUILD)/tests/unit/testlib.o
 
 .PHONY: all asan test unit integration check-layers check-systemd check-fresh install uninstall deps sources clean run \
-	bench bench-http bench-build bench-boot bench-size
+	bench bench-http bench-build bench-boot bench-size bench-storm
 
 all: $(BUILD)/tinybootd $(BUILD)/tinyboot
 
@@ -115,7 +115,7 @@ sources:
 run: all sources
 	@scripts/run.sh
 
-bench: bench-http bench-build bench-boot bench-size
+bench: bench-http bench-build bench-boot bench-size bench-storm
 
 bench-http: all
 	@scripts/bench-http.sh
@@ -129,6 +129,11 @@ bench-boot: all sources
 
 bench-size: all sources
 	@scripts/bench-size.sh
+
+# The storm driver (bench/storm.c) is a benchmark tool, not a test: built here only.
+bench-storm: all
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 $(WARNINGS) bench/storm.c -o $(BUILD)/storm
+	@STORM=$(BUILD)/storm scripts/bench-storm.sh
 
 clean:
 	rm -rf build
