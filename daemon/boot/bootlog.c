@@ -169,17 +169,22 @@ int bootlog_index(struct bootset *s)
 	return rc;
 }
 
+int bootlog_text(json_t *line, char **text)
+{
+	if (!line)
+		return -ENOMEM;
+	*text = json_dumps(line, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(line);
+	return *text ? 0 : -ENOMEM;
+}
+
 static int bootlog_put(struct journal_writer *w, json_t *line)
 {
 	char *text;
-	int rc;
+	int rc = bootlog_text(line, &text);
 
-	if (!line)
-		return -ENOMEM;
-	text = json_dumps(line, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(line);
-	if (!text)
-		return -ENOMEM;
+	if (rc)
+		return rc;
 	rc = journal_put(w, text, strlen(text));
 	free(text);
 	return rc;

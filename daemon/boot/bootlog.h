@@ -16,6 +16,9 @@ json_t *bootlog_event_line(const char *token, const char *state, double at);
 json_t *bootlog_fail_line(const char *token, const char *reason, double at);
 /* report NULL: a report that is no longer held in memory (written by a compaction) */
 json_t *bootlog_report_line(const char *token, bool ok, json_t *report, double at);
+/* A record's text as it is written: compact JSON, keys sorted. line is consumed (NULL, as a
+ * failed *_line gives, is -ENOMEM); *text is malloc'd. */
+int bootlog_text(json_t *line, char **text);
 /* Replay one line into the bootset ctx (a journal_line_fn). Lines of boots no longer held, and
  * lines that are not records, are passed over. */
 void bootlog_replay(void *ctx, const char *line, size_t len);

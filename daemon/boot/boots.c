@@ -63,14 +63,10 @@ static void boots_compact(struct boots *b, const char *why)
 static int boots_journal(struct boots *b, json_t *line, bool durable)
 {
 	char *text;
-	int rc;
+	int rc = bootlog_text(line, &text);
 
-	if (!line)
-		return -ENOMEM;
-	text = json_dumps(line, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(line);
-	if (!text)
-		return -ENOMEM;
+	if (rc)
+		return rc;
 	rc = journal_append(b->journal, text, strlen(text), durable);
 	free(text);
 	return rc;
