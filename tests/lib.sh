@@ -135,6 +135,36 @@ expect_body() {
 expect_body_file() { cmp -s "$T/body" "$1" || fail "body differs from $1 ($(stat -c %s "$T/body") bytes)"; }
 expect_eq() { [[ $1 == "$2" ]] || fail "${3:-value}: '$1', want '$2'"; }
 
+# A free loopback port for a server that cannot bind port 0 and say which port it got (nginx).
+# perl-base is in every Debian system; python3 is not a dependency.
+free_port() {
+	perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 1)->sockport, "\n"'
+}
+
+# tb_fake_build STATE VARIANT ART [KERNEL INITRD]: make VARIANT look built without building it:
+# the index entry under the build id the running daemon gives it, pointing at artifact ART (64
+# hex) holding KERNEL and INITRD (default: one short line each). The id is asked once per variant
+# and kept in TB_FAKE_IDS: once faked, the variant is "built" and the size answer names no build.
+declare -gA TB_FAKE_IDS=()
+tb_fake_build() {
+	local state=$1 variant=$2 art=$3 kernel=${4:-} initrd=${5:-} id=${TB_FAKE_IDS[$2]:-}
+	if [[ -z $id ]]; then
+		req GET "/api/v1/images/$variant/size"
+		id=$(grep -o 'build [0-9a-f]\{64\}' "$T/body" | head -1 | cut -d' ' -f2)
+		[[ -n $id ]] || { fail "no build id for $variant in '$(cat "$T/body")'"; return 1; }
+		TB_FAKE_IDS[$variant]=$id
+	fi
+	mkdir -p "$state/index" "$state/artifacts/$art"
+	if [[ -n $kernel ]]; then
+		cp "$kernel" "$state/artifacts/$art/bzImage"
+		cp "$initrd" "$state/artifacts/$art/initrd"
+	else
+		echo kernel > "$state/artifacts/$art/bzImage"
+		echo initrd > "$state/artifacts/$art/initrd"
+	fi
+	printf '%s' "$art" > "$state/index/$id"
+}
+
 # Run every test_* function (optionally only those matching $TEST_FILTER) and print the summary.
 run_tests() {
 	local t

@@ -196,15 +196,9 @@ test_no_host_and_bad_host_use_the_local_address() {
 # built (else it is 503 before the server matters): an index entry and an artifact, made by
 # hand under the id the daemon gives for it.
 test_boot_with_bad_server_is_400_and_creates_nothing() {
-	local id art=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa before s
+	local art=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa before s
 	hm_start server-state || return
-	req GET /api/v1/images/net/size
-	id=$(grep -o 'build [0-9a-f]\{64\}' "$T/body" | head -1 | cut -d' ' -f2)
-	[[ -n $id ]] || { fail "no build id in '$(cat "$T/body")'"; hm_stop_within 10; return; }
-	mkdir -p "$T/server-state/index" "$T/server-state/artifacts/$art"
-	printf '%s' "$art" > "$T/server-state/index/$id"
-	echo kernel > "$T/server-state/artifacts/$art/bzImage"
-	echo initrd > "$T/server-state/artifacts/$art/initrd"
+	tb_fake_build "$T/server-state" net "$art" || { hm_stop_within 10; return; }
 	before=$(machines_json)
 	for s in 'http://[x' 'http://[::1' 'http://h:99999' 'http://h:80:80' 'http://a b' 'http://h/x'; do
 		req POST /api/v1/boots -d "{\"mac\": \"52:54:00:00:00:0a\", \"server\": \"$s\"}"

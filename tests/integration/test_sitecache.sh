@@ -23,30 +23,13 @@ CONF
 head -c 300000 /dev/urandom > "$T/bzImage"
 head -c 150000 /dev/urandom > "$T/initrd"
 
-# A free loopback port for nginx (it cannot bind port 0 and say which port it got).
-free_port() {
-	# perl-base is in every Debian system (python3 is not a dependency)
-	perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 1)->sockport, "\n"'
-}
-
 sc_start_tb() {
 	tb_start --recipes "$T/recipes" --kernel-config "$T/kconfig" --rootfs "$ROOT/rootfs" \
 		--sources "$T/sources.conf" --machines "$T/machines.conf" --artifact-base-url "$CACHE_URL" "$@"
 }
 
-# Fake the built net variant: the index entry under the id the daemon gives it, and the artifact.
-# The id is asked once: once faked, the variant is "built" and the size answer names no build.
-sc_fake_build() {
-	if [[ -z ${BUILD_ID:-} ]]; then
-		req GET /api/v1/images/net/size
-		BUILD_ID=$(grep -o 'build [0-9a-f]\{64\}' "$T/body" | head -1 | cut -d' ' -f2)
-		[[ -n $BUILD_ID ]] || { fail "no build id in '$(cat "$T/body")'"; return 1; }
-	fi
-	mkdir -p "$T/state/index" "$T/state/artifacts/$ART"
-	printf '%s' "$ART" > "$T/state/index/$BUILD_ID"
-	cp "$T/bzImage" "$T/state/artifacts/$ART/bzImage"
-	cp "$T/initrd" "$T/state/artifacts/$ART/initrd"
-}
+# Fake the built net variant with this test's kernel and initrd.
+sc_fake_build() { tb_fake_build "$T/state" net "$ART" "$T/bzImage" "$T/initrd"; }
 
 # sc_start_nginx DIR: the shipped config, pointed at this tinybootd, $CACHE_PORT and DIR: only
 # the lines that name a place change; every caching line is tested as shipped. nginx runs as root
