@@ -17,27 +17,10 @@ chmod 600 "$T/tokens"
 printf 'alice %s\n' "$TOKEN_A" > "$T/tokens-alice"
 chmod 600 "$T/tokens-alice"
 
-# The source server: every GET gets a 100 MB body at 2 KiB/s, so a build stays in its first
-# download (running) and the ones behind it stay queued. Exits after 300 s whatever happens.
-cat > "$T/slow-http.pl" <<'PERL'
-use strict; use warnings; use IO::Socket::INET;
-my ($portfile, $life) = @ARGV;
-my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 16, ReuseAddr => 1)
-	or die "listen: $!";
-$SIG{ALRM} = sub { exit 0 }; alarm $life; $SIG{PIPE} = 'IGNORE'; $SIG{CHLD} = 'IGNORE';
-open(my $pf, '>', "$portfile.tmp") or die; print $pf $srv->sockport, "\n"; close $pf;
-rename "$portfile.tmp", $portfile;
-while (my $c = $srv->accept) {
-	if (fork) { close $c; next; }
-	$c->autoflush(1);
-	while (defined(my $l = <$c>)) { last if $l =~ /^\r?\n$/; }
-	print $c "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n",
-		"Content-Length: 100000000\r\nConnection: close\r\n\r\n";
-	while (print $c ("\0" x 512)) { select(undef, undef, undef, 0.25); }
-	exit 0;
-}
-PERL
-perl "$T/slow-http.pl" "$T/slow.port" 300 &
+# The source server (slow-source.pl): a build stays in its first download (running) and the
+# ones behind it stay queued.
+SLOW_SOURCE=$ROOT/tests/integration/slow-source.pl
+perl "$SLOW_SOURCE" --parallel "$T/slow.port" 300 &
 own_pid $!
 wait_until 10 test -s "$T/slow.port" || echo "the source server did not start" >&2
 SLOW_PORT=$(cat "$T/slow.port" 2>/dev/null)
@@ -297,7 +280,7 @@ lab_start() {
 	rm -rf "$T/lab-state" "$T/lab-slow.port"
 	mkdir -p "$T/lab-payloads"
 	# the namespace's own 127.0.0.1: a source server of its own, so builds stay running there
-	netns_spawn "$NETNS_LAB" "$T/lab-slow.log" perl "$T/slow-http.pl" "$T/lab-slow.port" 300
+	netns_spawn "$NETNS_LAB" "$T/lab-slow.log" perl "$SLOW_SOURCE" --parallel "$T/lab-slow.port" 300
 	wait_until 10 test -s "$T/lab-slow.port" || { fail "lab source server: $(cat "$T/lab-slow.log")"; return 1; }
 	sources_conf "$T/lab-sources.conf" "http://127.0.0.1:$(cat "$T/lab-slow.port")"
 	netns_spawn "$NETNS_LAB" "$T/lab.log" "$TINYBOOTD" --listen 0.0.0.0:0 --state "$T/lab-state" \

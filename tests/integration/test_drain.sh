@@ -14,31 +14,8 @@ mkdir -p "$T/payloads"
 # larger than loopback socket buffers, so a rate-limited download really is in flight
 head -c $((64 << 20)) /dev/zero > "$T/payloads/big.bin"
 
-# The source server: answers every GET with a 100 MB body it sends at 2 KiB/s (above libcurl's
-# give-up speed of 1 KB/s, so a download never ends by itself while the suite runs), one client
-# at a time, a quarter of a second per chunk so a client that hangs up frees it at once. It
-# logs each request's path and exits after 300 s whatever happens.
-cat > "$T/slow-http.pl" <<'PERL'
-use strict; use warnings; use IO::Socket::INET;
-my ($portfile, $logfile, $life) = @ARGV;
-my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 16, ReuseAddr => 1)
-	or die "listen: $!";
-$SIG{ALRM} = sub { exit 0 }; alarm $life; $SIG{PIPE} = 'IGNORE';
-open(my $pf, '>', "$portfile.tmp") or die; print $pf $srv->sockport, "\n"; close $pf;
-rename "$portfile.tmp", $portfile;
-while (my $c = $srv->accept) {
-	$c->autoflush(1);
-	my $req = '';
-	while (defined(my $l = <$c>)) { $req .= $l; last if $l =~ /^\r?\n$/; }
-	my ($path) = $req =~ m{^GET (\S+)};
-	open(my $lf, '>>', $logfile) or die; print $lf "GET ", $path // '?', "\n"; close $lf;
-	print $c "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n",
-		"Content-Length: 100000000\r\nConnection: close\r\n\r\n";
-	while (print $c ("\0" x 512)) { select(undef, undef, undef, 0.25); }
-	close $c;
-}
-PERL
-perl "$T/slow-http.pl" "$T/slow.port" "$T/slow.log" 300 &
+# The source server (slow-source.pl): one client at a time, each request logged.
+perl "$ROOT/tests/integration/slow-source.pl" --log "$T/slow.log" "$T/slow.port" 300 &
 own_pid $!
 wait_until 10 test -s "$T/slow.port" || echo "the source server did not start" >&2
 SLOW_PORT=$(cat "$T/slow.port" 2>/dev/null)

@@ -10,26 +10,9 @@ STATE=$CACHE/test-state # the built images, shared with test_boot
 BUILD_WAIT=${BUILD_WAIT:-2700}
 CHROMIUM=${CHROMIUM:-chromium}
 
-# A source server that never finishes: headers for a large tarball, then 2 KiB a second (above
-# the fetcher's low-speed limit of 1 KiB/s). A build
-# of a recipe that names it stays in its "kernel source" step, running, for as long as the test
-# needs (bounded: the server gives up after 600 s).
-cat > "$T/slow-source.pl" <<'PERL'
-use strict; use warnings; use IO::Socket::INET;
-my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 8, ReuseAddr => 1) or die "listen: $!";
-$| = 1; print $srv->sockport, "\n";
-$SIG{ALRM} = sub { exit 0 }; alarm 600;
-while (my $c = $srv->accept) {
-	next if fork;
-	alarm 600;
-	$c->autoflush(1);
-	while (<$c>) { last if /^\r?$/ }
-	print $c "HTTP/1.1 200 OK\r\nContent-Length: 104857600\r\nContent-Type: application/x-xz\r\n\r\n";
-	while (print $c "\0" x 2048) { sleep 1 }
-	exit 0;
-}
-PERL
-perl "$T/slow-source.pl" > "$T/slow.port" 2> "$T/slow.log" &
+# A source server that never finishes (slow-source.pl): a build of a recipe that names it stays
+# in its "kernel source" step, running, for as long as the test needs.
+perl "$ROOT/tests/integration/slow-source.pl" --parallel "$T/slow.port" 600 2> "$T/slow.log" &
 SLOW_PID=$!
 own_pid "$SLOW_PID"
 wait_until 10 test -s "$T/slow.port"
