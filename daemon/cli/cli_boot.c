@@ -13,6 +13,7 @@
 #include "cli/cli_boot.h"
 #include "cli/cli_build.h"
 #include "cli/cli_http.h"
+#include "cli/cli_machine.h"
 
 extern char **environ;
 
@@ -57,14 +58,15 @@ static json_t *cli_boot_find(const struct cli *cli, const char *mac, const char 
 	char path[128];
 	json_t *all, *m, *found = NULL;
 	const char *key;
+	long status;
 
 	if (token[0]) {
 		snprintf(path, sizeof(path), "/api/v1/boots/%s", token);
 		return cli_http_api(cli->server, path, NULL, buf) == 200 ? json_loads(buf->data, 0, NULL) : NULL;
 	}
-	if (cli_http_api(cli->server, "/api/v1/machines", NULL, buf) != 200)
+	all = cli_machines_all(cli, buf, &status);
+	if (!all)
 		return NULL;
-	all = json_loads(buf->data, 0, NULL);
 	/* the newest: machines.conf may have named this MAC differently before (a machine's boots
 	 * are listed under the name it had then) */
 	json_object_foreach(all, key, m) {

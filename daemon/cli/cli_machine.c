@@ -14,6 +14,47 @@ static void cli_machine_refused(const char *name, long status, const struct cli_
 			buf->len && buf->data[buf->len - 1] == '\n' ? "" : "\n");
 }
 
+/* The daemon pages the list (1000 machines a page, the last name on a page is the cursor): a
+ * page shorter than that is the last one. The page count is bounded so a daemon that keeps
+ * answering full pages cannot keep the CLI forever. */
+#define CLI_MACHINES_PAGE 1000
+#define CLI_MACHINES_PAGES_MAX 10000
+
+json_t *cli_machines_all(const struct cli *cli, struct cli_http_buf *buf, long *status)
+{
+	char after[256] = "", path[400];
+	json_t *all = json_object();
+
+	for (unsigned page = 0; all && page < CLI_MACHINES_PAGES_MAX; page++) {
+		const char *key, *last = NULL;
+		json_t *got, *m;
+		size_t n;
+
+		snprintf(path, sizeof(path), "/api/v1/machines?limit=%d%s%s", CLI_MACHINES_PAGE,
+			 after[0] ? "&after=" : "", after);
+		*status = cli_http_api(cli->server, path, NULL, buf);
+		got = *status == 200 ? json_loads(buf->data, 0, NULL) : NULL;
+		if (!json_is_object(got)) {
+			*status = *status == 200 ? 0 : *status;
+			json_decref(got);
+			break;
+		}
+		n = json_object_size(got);
+		json_object_foreach(got, key, m) {
+			if (!last || strcmp(key, last) > 0)
+				last = key;
+		}
+		json_object_update(all, got);
+		if (n < CLI_MACHINES_PAGE || !last || cli_http_escape(last, after, sizeof(after))) {
+			json_decref(got);
+			return all;
+		}
+		json_decref(got);
+	}
+	json_decref(all);
+	return NULL;
+}
+
 /* NAME's entry of the machine list; a machine that is unknown there (never booted, not in
  * machines.conf) is asked about directly, which says why it is unknown. */
 static int cli_machine_show(const struct cli *cli, const char *name, const char *path)
@@ -23,13 +64,12 @@ static int cli_machine_show(const struct cli *cli, const char *name, const char 
 	long status;
 	char *text;
 
-	status = cli_http_api(cli->server, "/api/v1/machines", NULL, &buf);
-	if (status != 200) {
+	all = cli_machines_all(cli, &buf, &status);
+	if (!all) {
 		cli_machine_refused(name, status, &buf);
 		cli_http_buf_free(&buf);
 		return 1;
 	}
-	all = json_loads(buf.data, 0, NULL);
 	m = json_object_get(all, name);
 	if (!m) {
 		json_decref(all);

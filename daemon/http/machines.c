@@ -13,7 +13,7 @@
 
 /* A page of GET /api/v1/machines. A stored report is at most ~20 KB of JSON (a 16 KiB body cut
  * to the known fields), so a page is at most ~20 MB; a lab rarely has more machines than a page
- * (unlisted MACs are held to BOOTS_UNLISTED_MAX boots), and the CLI reads the first page. */
+ * (unlisted MACs are held to BOOTS_UNLISTED_MAX boots); the CLI follows the pages. */
 #define HTTP_MACHINES_DEFAULT 1000
 #define HTTP_MACHINES_MAX 1000
 

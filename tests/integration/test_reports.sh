@@ -139,6 +139,10 @@ test_04_machines_come_in_pages() {
 	req GET '/api/v1/machines?after=m0999'
 	expect_eq "$(jq -c keys "$T/body")" '["old","slow"]' "the last page"
 	expect_no_header Link
+	# the CLI reads every page: slow is on the second one
+	"$TINYBOOT_CLI" --server "$TB_URL" machine slow > "$T/cli.out" 2>&1 ||
+		fail "tinyboot machine slow: $(cat "$T/cli.out")"
+	expect_eq "$(jq -r .machine "$T/cli.out" 2>/dev/null)" slow "tinyboot machine slow"
 	local q
 	for q in limit=0 limit=1001 limit=x 'limit=-1' "after=$(printf 'a%.0s' $(seq 100))"; do
 		req GET "/api/v1/machines?$q"
