@@ -523,7 +523,6 @@ enum MHD_Result http_boot_report(struct request *r)
 			http_boot_report_woken(r, rc);
 		return MHD_YES;
 	}
-	json_decref(clean);
 	rc = r->parked_rc;
 	if (rc) {
 		unsigned status = http_boot_report_status(rc, &why);
@@ -531,11 +530,13 @@ enum MHD_Result http_boot_report(struct request *r)
 		log_info("report from %s refused: %u %s%s%s", info.machine, status, why,
 			 status == MHD_HTTP_INSUFFICIENT_STORAGE ? ": " : "",
 			 status == MHD_HTTP_INSUFFICIENT_STORAGE ? strerror(-rc) : "");
+		json_decref(clean); /* info's strings are clean's */
 		if (status == MHD_HTTP_INSUFFICIENT_STORAGE)
 			return http_send_error(r, status, "%s: %s", why, strerror(-rc));
 		return http_send_error(r, status, "%s", why);
 	}
 	log_info("report from %s: %s", info.machine, info.ok ? "ok" : "FAILED");
+	json_decref(clean);
 	return http_send_json(r, MHD_HTTP_CREATED, json_pack("{s:b, s:b}", "stored", 1, "ok", info.ok));
 }
 
