@@ -1,4 +1,5 @@
-/* boots.c - boot records: created, noted, failed and reported, journaled before memory changes. */
+/* boots.c - boot records: created, noted, failed and reported, journaled before memory changes;
+ * reports wait for a committer thread that makes many durable with one fdatasync. */
 #include "boot/boots.h"
 
 #include <errno.h>
@@ -17,8 +18,24 @@
 #include "lib/log.h"
 #include "lib/names.h"
 
+/* A report written to the journal, waiting for the sync that makes it durable. */
+struct boots_waiter {
+	struct boots_waiter *next;
+	char token[BOOTS_TOKEN_LEN];
+	bool ok;
+	char *stored; /* the report text memory takes once it is durable */
+	double at;
+	boots_done_fn done;
+	void *arg;
+};
+
 struct boots {
 	pthread_mutex_t lock;
+	pthread_cond_t wake;    /* the committer: reports wait, or stop */
+	pthread_t committer;
+	bool committer_running, stopping;
+	bool syncing;           /* the committer's fdatasync runs, outside the lock */
+	struct boots_waiter *waiting, **waiting_end; /* written, not in a sync yet */
 	struct journal *journal;
 	struct bootset *set;
 	size_t compact_bytes;
@@ -42,6 +59,8 @@ static double boots_now(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+static void *boots_committer(void *arg);
 
 /* Rewrite the journal with what memory holds; the old file stays as an archive. */
 static void boots_compact(struct boots *b, const char *why)
@@ -72,9 +91,13 @@ static int boots_journal(struct boots *b, json_t *line, bool durable)
 	return rc;
 }
 
-/* After memory took the record: compact a journal that grew too large. */
+/* After memory took the record: compact a journal that grew too large. Not while reports wait
+ * for their sync: the rewrite writes what memory holds, and memory does not hold them yet (the
+ * committer tries again once they are in). */
 static void boots_journal_done(struct boots *b)
 {
+	if (b->syncing || journal_pending(b->journal))
+		return;
 	if (journal_size(b->journal) > b->compact_at)
 		boots_compact(b, "as it grew");
 }
@@ -100,6 +123,8 @@ int boots_open_limits(const char *state_dir, const struct boots_limits *limits, 
 	if (!b)
 		return -ENOMEM;
 	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->wake, NULL);
+	b->waiting_end = &b->waiting;
 	histogram_init(&b->report_delay, boots_report_delay_bounds,
 		       sizeof(boots_report_delay_bounds) / sizeof(boots_report_delay_bounds[0]));
 	b->compact_bytes = limits->compact_bytes;
@@ -119,6 +144,13 @@ int boots_open_limits(const char *state_dir, const struct boots_limits *limits, 
 	b->compact_at = (off_t)(bytes[0] + bytes[1] + 512 * (boots[0] + boots[1]) + b->compact_bytes);
 	if (journal_size(b->journal) > b->compact_at)
 		boots_compact(b, "at start-up");
+	rc = pthread_create(&b->committer, NULL, boots_committer, b);
+	if (rc) {
+		snprintf(err, errlen, "start the journal's committer: %s", strerror(rc));
+		boots_free(b);
+		return -rc;
+	}
+	b->committer_running = true;
 	*out = b;
 	return 0;
 }
@@ -137,8 +169,17 @@ void boots_free(struct boots *b)
 {
 	if (!b)
 		return;
+	if (b->committer_running) {
+		/* it answers every report still waiting first */
+		pthread_mutex_lock(&b->lock);
+		b->stopping = true;
+		pthread_cond_signal(&b->wake);
+		pthread_mutex_unlock(&b->lock);
+		pthread_join(b->committer, NULL);
+	}
 	bootset_free(b->set);
 	journal_close(b->journal);
+	pthread_cond_destroy(&b->wake);
 	pthread_mutex_destroy(&b->lock);
 	free(b);
 }
@@ -181,7 +222,9 @@ int boots_fail(struct boots *b, const char *token, const char *reason)
 	snprintf(cut, sizeof(cut), "%s", reason ? reason : "");
 	pthread_mutex_lock(&b->lock);
 	bt = bootset_by_token(b->set, token);
-	if (bt)
+	if (bt && bt->reporting)
+		rc = -EALREADY; /* the guest's own word is on its way to the disk */
+	else if (bt)
 		rc = boots_journal(b, bootlog_fail_line(token, cut, now), false);
 	if (!rc) {
 		bootset_fail(bt, cut, now);
@@ -225,41 +268,165 @@ int boots_artifact(struct boots *b, const char *token, char artifact[65])
 	return rc;
 }
 
-int boots_report(struct boots *b, const char *token, const char *machine, bool ok, json_t *report)
+int boots_report_async(struct boots *b, const char *token, const char *machine, bool ok,
+		       json_t *report, boots_done_fn done, void *arg)
 {
-	double now = boots_now();
+	struct boots_waiter *w;
 	struct boot *bt;
-	char *stored;
+	char *text;
 	int rc;
 
-	if (!token || !machine || !json_is_object(report))
+	if (!token || !machine || !json_is_object(report) || !done)
 		return -EINVAL;
-	stored = json_dumps(report, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!stored)
+	w = calloc(1, sizeof(*w));
+	if (!w)
 		return -ENOMEM;
+	w->stored = json_dumps(report, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!w->stored) {
+		free(w);
+		return -ENOMEM;
+	}
+	w->ok = ok;
+	w->at = boots_now();
+	w->done = done;
+	w->arg = arg;
 	pthread_mutex_lock(&b->lock);
 	bt = bootset_by_token(b->set, token);
 	if (!bt)
 		rc = -ENOENT;
 	else if (strcmp(bt->machine, machine) != 0)
 		rc = -EPERM;
-	else if (bt->reported || bt->failed)
+	else if (bt->reported || bt->reporting || bt->failed)
 		rc = -EALREADY;
 	else
-		rc = boots_journal(b, bootlog_report_line(bt->token, ok, report, now), true);
+		rc = bootlog_text(bootlog_report_line(bt->token, ok, report, w->at), &text);
 	if (!rc) {
-		for (size_t i = 0; i < bt->nevents; i++)
-			if (strcmp(bt->events[i].state, "kernel sent") == 0) {
-				histogram_observe(&b->report_delay, now - bt->events[i].at);
-				break;
-			}
-		bootset_reported(b->set, bt, ok, stored, now);
-		stored = NULL;
-		boots_journal_done(b);
+		rc = journal_write(b->journal, text, strlen(text), true);
+		free(text);
+	}
+	if (!rc) {
+		memcpy(w->token, bt->token, sizeof(w->token));
+		bt->reporting = true; /* a second report is a 409 from now on */
+		*b->waiting_end = w;
+		b->waiting_end = &w->next;
+		pthread_cond_signal(&b->wake);
 	}
 	pthread_mutex_unlock(&b->lock);
-	free(stored);
+	if (rc) {
+		free(w->stored);
+		free(w);
+	}
 	return rc;
+}
+
+/* Under the lock, after the sync of w's record: memory takes the report when it is durable. */
+static void boots_commit_one(struct boots *b, struct boots_waiter *w, int rc)
+{
+	/* the boot may have left memory meanwhile (a flood of newer boots): the record stays */
+	struct boot *bt = bootset_by_token(b->set, w->token);
+
+	if (!bt)
+		return;
+	bt->reporting = false;
+	if (rc)
+		return;
+	for (size_t i = 0; i < bt->nevents; i++)
+		if (strcmp(bt->events[i].state, "kernel sent") == 0) {
+			histogram_observe(&b->report_delay, w->at - bt->events[i].at);
+			break;
+		}
+	bootset_reported(b->set, bt, w->ok, w->stored, w->at);
+	w->stored = NULL;
+}
+
+/* The committer: one fdatasync for every report written before it began (those written while
+ * it runs go with the next), then memory takes them and each is answered. */
+static void *boots_committer(void *arg)
+{
+	struct boots *b = arg;
+
+	pthread_mutex_lock(&b->lock);
+	for (;;) {
+		struct boots_waiter *batch, *w, *next;
+		off_t upto;
+		int rc;
+
+		while (!b->waiting && !b->stopping)
+			pthread_cond_wait(&b->wake, &b->lock);
+		if (!b->waiting)
+			break;
+		batch = b->waiting;
+		b->waiting = NULL;
+		b->waiting_end = &b->waiting;
+		upto = journal_size(b->journal);
+		b->syncing = true;
+		pthread_mutex_unlock(&b->lock);
+		rc = journal_sync(b->journal);
+		pthread_mutex_lock(&b->lock);
+		b->syncing = false;
+		journal_synced(b->journal, upto, rc);
+		if (rc) {
+			/* the reports written during the failed sync were taken back with it */
+			for (w = batch; w->next; w = w->next)
+				;
+			w->next = b->waiting;
+			b->waiting = NULL;
+			b->waiting_end = &b->waiting;
+		}
+		for (w = batch; w; w = w->next)
+			boots_commit_one(b, w, rc);
+		boots_journal_done(b);
+		pthread_mutex_unlock(&b->lock);
+		for (w = batch; w; w = next) {
+			next = w->next;
+			w->done(w->arg, rc);
+			free(w->stored);
+			free(w);
+		}
+		pthread_mutex_lock(&b->lock);
+	}
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+struct boots_report_wait {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	int rc;
+};
+
+static void boots_report_woken(void *arg, int rc)
+{
+	struct boots_report_wait *rw = arg;
+
+	pthread_mutex_lock(&rw->lock);
+	rw->rc = rc;
+	rw->done = true;
+	pthread_cond_signal(&rw->cond);
+	pthread_mutex_unlock(&rw->lock);
+}
+
+int boots_report(struct boots *b, const char *token, const char *machine, bool ok, json_t *report)
+{
+	struct boots_report_wait rw = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0 };
+	int rc = boots_report_async(b, token, machine, ok, report, boots_report_woken, &rw);
+
+	if (!rc) {
+		pthread_mutex_lock(&rw.lock);
+		while (!rw.done)
+			pthread_cond_wait(&rw.cond, &rw.lock);
+		rc = rw.rc;
+		pthread_mutex_unlock(&rw.lock);
+	}
+	pthread_cond_destroy(&rw.cond);
+	pthread_mutex_destroy(&rw.lock);
+	return rc;
+}
+
+unsigned long long boots_journal_syncs(struct boots *b)
+{
+	return journal_syncs(b->journal);
 }
 
 static enum boots_outcome boots_outcome_of(const struct boot *bt, double now)

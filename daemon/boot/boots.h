@@ -66,6 +66,17 @@ int boots_artifact(struct boots *b, const char *token, char artifact[65]);
  * are taken. The report is journaled and fsync'd first; a journal error is returned as its
  * -errno and changes nothing, in memory or on disk. */
 int boots_report(struct boots *b, const char *token, const char *machine, bool ok, json_t *report);
+/* boots_report without waiting for the disk. The checks and the journal write happen now: an
+ * error is returned at once and done is never called. On 0 the report waits for the journal's
+ * committer, which makes every report written meanwhile durable with one fdatasync, and only
+ * then puts it in memory and calls done(arg, rc) once, from its own thread, possibly before
+ * boots_report_async returns: rc 0 (on disk, in memory) or the sync's -errno (then the report is
+ * neither on disk nor in memory). Until then a second report for the boot is -EALREADY. */
+typedef void (*boots_done_fn)(void *arg, int rc);
+int boots_report_async(struct boots *b, const char *token, const char *machine, bool ok,
+		       json_t *report, boots_done_fn done, void *arg);
+/* fdatasyncs of the journal that made records durable, this run. */
+unsigned long long boots_journal_syncs(struct boots *b);
 /* JSON views. A boot has "boot" (its public id, never the token), "firmware" ("bios", "uefi" or
  * "unknown") and "reason" (why the daemon failed it, else null). key is a token or a public id. */
 json_t *boots_boot_json(struct boots *b, const char *key);

@@ -28,6 +28,7 @@ struct boot {
 	struct boot_event events[BOOTSET_EVENTS_MAX];
 	size_t nevents;
 	bool reported, ok, failed;
+	bool reporting; /* its report is written and waits for the journal's sync */
 	bool unlisted; /* a machine on the default entry: counted against a budget of its own */
 	char *report;  /* the stored report, compact JSON; NULL before it came or once dropped */
 	size_t report_len;

@@ -1,4 +1,5 @@
-/* journal.c - an append-only file of one record per line: replay, torn-tail cut, safe append, rewrite. */
+/* journal.c - an append-only file of one record per line: replay, torn-tail cut, safe append,
+ * group commit (many records, one fdatasync), rewrite. */
 #include "boot/journal.h"
 
 #include <ctype.h>
@@ -24,7 +25,21 @@ struct journal {
 	bool torn;      /* a failed append could not be cut back: cut before the next one */
 	char *buf;      /* the record and its newline, as written */
 	size_t bufcap;
+	/* Group commit: from the first group record not yet durable (cut_at; -1: none) to the end,
+	 * the records written, kept so that a failed sync can take the group ones back and write
+	 * the others again. Bounded by what is written while one fdatasync runs. */
+	off_t cut_at;
+	char *tail;
+	size_t tail_len, tail_cap;
+	struct journal_rec *recs;
+	size_t nrecs, recs_cap;
+	unsigned long long syncs; /* fdatasyncs that made records durable */
 	char path[];
+};
+
+struct journal_rec {
+	size_t len; /* with its newline */
+	bool group;
 };
 
 struct journal_writer {
@@ -105,6 +120,7 @@ int journal_open(const char *path, journal_line_fn fn, void *ctx, struct journal
 	if (!j)
 		return -ENOMEM;
 	memcpy(j->path, path, plen + 1);
+	j->cut_at = -1;
 	/* O_APPEND: every record goes to the end, also after a cut back */
 	j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
 	if (j->fd < 0) {
@@ -155,6 +171,8 @@ void journal_close(struct journal *j)
 	if (j->fd >= 0)
 		close(j->fd);
 	free(j->buf);
+	free(j->tail);
+	free(j->recs);
 	free(j);
 }
 
@@ -163,12 +181,11 @@ off_t journal_size(const struct journal *j)
 	return j->size;
 }
 
-int journal_append(struct journal *j, const char *rec, size_t len, bool durable)
+/* Write rec and its newline at the end; on failure the file is cut back to where it was. */
+static int journal_write_line(struct journal *j, const char *rec, size_t len)
 {
 	int rc;
 
-	if (len > JOURNAL_RECORD_MAX || memchr(rec, '\n', len))
-		return -EINVAL;
 	if (j->bufcap < len + 1) {
 		char *nb = realloc(j->buf, len + 1);
 
@@ -188,8 +205,6 @@ int journal_append(struct journal *j, const char *rec, size_t len, bool durable)
 		j->torn = false;
 	}
 	rc = fsutil_write_all(j->fd, j->buf, len + 1);
-	if (!rc && durable && fdatasync(j->fd) < 0)
-		rc = -errno;
 	if (rc) {
 		log_warnx("%s: append a record: %s", j->path, strerror(-rc));
 		/* whatever part reached the file goes: the next record must start on a line of its own */
@@ -198,6 +213,153 @@ int journal_append(struct journal *j, const char *rec, size_t len, bool durable)
 		return rc;
 	}
 	j->size += (off_t)(len + 1);
+	return 0;
+}
+
+/* Room in the kept tail for one more record of len bytes (newline included). */
+static int journal_tail_reserve(struct journal *j, size_t len)
+{
+	if (j->tail_cap - j->tail_len < len) {
+		size_t cap = j->tail_cap ? j->tail_cap : 4096;
+		char *nt;
+
+		while (cap - j->tail_len < len)
+			cap *= 2;
+		nt = realloc(j->tail, cap);
+		if (!nt)
+			return -ENOMEM;
+		j->tail = nt;
+		j->tail_cap = cap;
+	}
+	if (j->nrecs == j->recs_cap) {
+		size_t cap = j->recs_cap ? j->recs_cap * 2 : 64;
+		struct journal_rec *nr = realloc(j->recs, cap * sizeof(*nr));
+
+		if (!nr)
+			return -ENOMEM;
+		j->recs = nr;
+		j->recs_cap = cap;
+	}
+	return 0;
+}
+
+int journal_write(struct journal *j, const char *rec, size_t len, bool group)
+{
+	bool keep = group || j->cut_at >= 0;
+	off_t before = j->size;
+	int rc;
+
+	if (len > JOURNAL_RECORD_MAX || memchr(rec, '\n', len))
+		return -EINVAL;
+	if (keep && (rc = journal_tail_reserve(j, len + 1)))
+		return rc;
+	rc = journal_write_line(j, rec, len);
+	if (rc || !keep)
+		return rc;
+	if (j->cut_at < 0)
+		j->cut_at = before;
+	memcpy(j->tail + j->tail_len, j->buf, len + 1);
+	j->tail_len += len + 1;
+	j->recs[j->nrecs++] = (struct journal_rec){ len + 1, group };
+	return 0;
+}
+
+int journal_sync(struct journal *j)
+{
+	if (fdatasync(j->fd) < 0) {
+		int rc = -errno;
+
+		log_warnx("%s: sync: %s", j->path, strerror(-rc));
+		return rc;
+	}
+	__atomic_add_fetch(&j->syncs, 1, __ATOMIC_RELAXED); /* journal_sync runs outside any lock */
+	return 0;
+}
+
+/* Forget the first n kept records (their bytes start the tail). */
+static void journal_tail_drop(struct journal *j, size_t n)
+{
+	size_t bytes = 0;
+
+	for (size_t i = 0; i < n; i++)
+		bytes += j->recs[i].len;
+	memmove(j->tail, j->tail + bytes, j->tail_len - bytes);
+	j->tail_len -= bytes;
+	memmove(j->recs, j->recs + n, (j->nrecs - n) * sizeof(*j->recs));
+	j->nrecs -= n;
+	j->cut_at += (off_t)bytes;
+}
+
+void journal_synced(struct journal *j, off_t upto, int rc)
+{
+	size_t i = 0, rewritten = 0, lost = 0, taken = 0;
+	off_t at;
+
+	if (j->cut_at < 0)
+		return;
+	if (!rc) {
+		/* durable now: what ends by upto; then the other records before the next group
+		 * record, which a failed sync would no longer need to write again */
+		for (at = j->cut_at; i < j->nrecs && at + (off_t)j->recs[i].len <= upto; i++)
+			at += (off_t)j->recs[i].len;
+		while (i < j->nrecs && !j->recs[i].group)
+			i++;
+		journal_tail_drop(j, i);
+		if (!j->nrecs)
+			j->cut_at = -1;
+		return;
+	}
+	/* Nothing written since the first group record is known to be on disk: it all goes, so a
+	 * later record never follows a torn one; the records that were never promised durable
+	 * (written by others meanwhile, already in memory) are written again. */
+	if (ftruncate(j->fd, j->cut_at) < 0)
+		j->torn = true;
+	j->size = j->cut_at;
+	for (size_t off = 0; i < j->nrecs; off += j->recs[i++].len) {
+		if (j->recs[i].group)
+			taken++;
+		else if (journal_write_line(j, j->tail + off, j->recs[i].len - 1) == 0)
+			rewritten++;
+		else
+			lost++;
+	}
+	log_warnx("%s: sync failed: took back %zu record(s) waiting for it; wrote %zu other(s) again, %zu lost",
+		  j->path, taken, rewritten, lost);
+	j->tail_len = 0;
+	j->nrecs = 0;
+	j->cut_at = -1;
+}
+
+bool journal_pending(const struct journal *j)
+{
+	return j->cut_at >= 0;
+}
+
+unsigned long long journal_syncs(const struct journal *j)
+{
+	return __atomic_load_n(&j->syncs, __ATOMIC_RELAXED);
+}
+
+int journal_append(struct journal *j, const char *rec, size_t len, bool durable)
+{
+	off_t before = j->size;
+	int rc = journal_write(j, rec, len, false);
+
+	if (rc || !durable)
+		return rc;
+	rc = journal_sync(j);
+	if (rc) {
+		/* only this record goes: the group records before it are journal_synced's */
+		if (ftruncate(j->fd, before) < 0)
+			j->torn = true;
+		j->size = before;
+		if (j->nrecs) {
+			j->nrecs--;
+			j->tail_len -= len + 1;
+		}
+		return rc;
+	}
+	journal_synced(j, j->size, 0);
 	return 0;
 }
 
@@ -242,6 +404,8 @@ int journal_rewrite(struct journal *j, journal_emit_fn emit, void *ctx, char *ar
 	int fd, rc;
 
 	archive[0] = '\0';
+	if (j->cut_at >= 0)
+		return -EBUSY; /* records wait for their sync: memory does not hold them yet */
 	if (snprintf(tmp, sizeof(tmp), "%s.compact", j->path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	/* the new file's descriptor is the journal's from the rename on */

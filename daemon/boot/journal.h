@@ -25,6 +25,22 @@ void journal_close(struct journal *j);
  * returning. On any failure the file is cut back to where it was, so a later record never
  * follows a torn one; the error is logged once with its real errno and returned. */
 int journal_append(struct journal *j, const char *rec, size_t len, bool durable);
+/* Group commit: many records, one fdatasync. journal_write appends without waiting for the
+ * disk (0, or -errno with the file cut back); a group record is one a later journal_sync makes
+ * durable and a failed one takes back. journal_sync is the fdatasync alone: it may run outside
+ * the caller's lock while others write (never beside journal_rewrite). Under the lock again,
+ * journal_synced(j, upto, rc) with upto = journal_size before the sync: rc 0 makes the group
+ * records up to upto durable; a failure takes back every group record not yet durable (also
+ * those written during the sync): the file is cut where the first began, so a later record
+ * never follows a torn one, and the other records written since (never promised durable, held
+ * in memory already) are written again. */
+int journal_write(struct journal *j, const char *rec, size_t len, bool group);
+int journal_sync(struct journal *j);
+void journal_synced(struct journal *j, off_t upto, int rc);
+/* Group records written and not yet durable: journal_rewrite waits (-EBUSY) until none. */
+bool journal_pending(const struct journal *j);
+/* fdatasyncs that made records durable (journal_sync, durable journal_append). */
+unsigned long long journal_syncs(const struct journal *j);
 /* Bytes of complete records in the file. */
 off_t journal_size(const struct journal *j);
 

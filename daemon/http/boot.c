@@ -484,6 +484,15 @@ static unsigned http_boot_report_status(int rc, const char **why)
 	}
 }
 
+/* The committer made the report durable (or failed to): answer it on the connection's thread. */
+static void http_boot_report_woken(void *arg, int rc)
+{
+	struct request *r = arg;
+
+	r->parked_rc = rc;
+	MHD_resume_connection(r->conn); /* from now on r is the connection's thread's again */
+}
+
 enum MHD_Result http_boot_report(struct request *r)
 {
 	struct report_info info;
@@ -501,14 +510,27 @@ enum MHD_Result http_boot_report(struct request *r)
 	if (rc)
 		return http_send_error(r, rc == -EINVAL ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR,
 				       "%s", err);
-	rc = boots_report(r->tb->boots, info.token, info.machine, info.ok, clean);
+	if (!r->parked) {
+		/* Suspended before the committer can know of it; woken once the report's sync (one
+		 * for all the reports written meanwhile) is done, the worker serving others
+		 * meanwhile. A refusal comes back the same way, at once. */
+		r->parked = true;
+		MHD_suspend_connection(r->conn);
+		rc = boots_report_async(r->tb->boots, info.token, info.machine, info.ok, clean,
+					http_boot_report_woken, r);
+		json_decref(clean);
+		if (rc)
+			http_boot_report_woken(r, rc);
+		return MHD_YES;
+	}
+	rc = r->parked_rc;
 	if (rc) {
 		unsigned status = http_boot_report_status(rc, &why);
 
 		log_info("report from %s refused: %u %s%s%s", info.machine, status, why,
 			 status == MHD_HTTP_INSUFFICIENT_STORAGE ? ": " : "",
 			 status == MHD_HTTP_INSUFFICIENT_STORAGE ? strerror(-rc) : "");
-		json_decref(clean);
+		json_decref(clean); /* info's strings are clean's */
 		if (status == MHD_HTTP_INSUFFICIENT_STORAGE)
 			return http_send_error(r, status, "%s: %s", why, strerror(-rc));
 		return http_send_error(r, status, "%s", why);

@@ -117,6 +117,9 @@ static void http_metrics_page_boots(FILE *out, struct boots *b)
 		for (int o = 0; o < BOOTS_OUTCOMES; o++)
 			fprintf(out, "tinyboot_boots{outcome=\"%s\"} %zu\n", labels[o], counts[o]);
 	}
+	http_metrics_page_family(out, "tinyboot_journal_syncs_total", "counter",
+				 "fdatasyncs of STATE/boots.log that made records durable (one for many reports arriving together).");
+	fprintf(out, "tinyboot_journal_syncs_total %llu\n", boots_journal_syncs(b));
 	http_metrics_page_family(out, "tinyboot_boot_report_delay_seconds", "histogram",
 				 "Time from sending a boot's kernel to its report, for this run's reports.");
 	http_metrics_page_histogram(out, "tinyboot_boot_report_delay_seconds", NULL,
