@@ -130,10 +130,12 @@ bench-boot: all sources
 bench-size: all sources
 	@scripts/bench-size.sh
 
-# The storm driver (bench/storm.c) is a benchmark tool, not a test: built here only.
+# The storm and report drivers (bench/) are benchmark tools, not tests: built here only.
 bench-storm: all
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 $(WARNINGS) bench/storm.c -o $(BUILD)/storm
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 $(WARNINGS) bench/reports.c -o $(BUILD)/reports
 	@STORM=$(BUILD)/storm scripts/bench-storm.sh
+	@REPORTS=$(BUILD)/reports scripts/bench-reports.sh
 
 clean:
 	rm -rf build
