@@ -18,6 +18,7 @@
 #include "conf/machines.h"
 #include "conf/runtime.h"
 #include "conf/variant.h"
+#include "http/metrics.h"
 #include "http/reply.h"
 #include "lib/log.h"
 
@@ -159,6 +160,8 @@ static void http_gc_report(struct http_gc *g, const struct store_gc_list *l)
 		log_info("retention: %s %s %s (%llu bytes): no artifact uses it", verb, kind, o->key,
 			 (unsigned long long)o->bytes);
 	}
+	if (!g->dry_run)
+		http_metrics_evicted(g->tb->metrics, count, freed);
 	g->report = json_pack("{s:b, s:o, s:I, s:I}", "dry_run", g->dry_run, "removed", removed,
 			      "freed_bytes", (json_int_t)freed, "removed_objects", (json_int_t)count);
 }

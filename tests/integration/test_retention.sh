@@ -126,6 +126,10 @@ test_2_small_cache_evicts_least_recently_served_keeps_machines_and_pins() {
 	there "$M"
 	there "$B"
 	grep -q "retention: evicted artifact $D (tiny+debug, [0-9]* bytes" "$TB_LOG" || fail "no eviction logged"
+	req GET /metrics
+	expect_eq "$(awk '$1 == "tinyboot_cache_evictions_total" { print $2 }' "$T/body")" 1 "evictions counted"
+	[[ $(awk '$1 == "tinyboot_cache_evicted_bytes_total" { print $2 }' "$T/body") -gt 100000 ]] ||
+		fail "evicted bytes: $(grep evicted_bytes "$T/body")"
 	# over again with a smaller cache: C goes, the machine's and the pinned one stay
 	tb_use --state "$STATE" --recipes "$ROOT/images" --kernel-config "$ROOT/kernel-config" \
 		--rootfs "$ROOT/rootfs" --sources "$T/sources.conf" --machines "$T/machines.conf" --cache-max-size 1K || return
