@@ -84,9 +84,11 @@ uint64_t retention_pick(const struct retention_policy *policy, struct retention_
 		items[i].why = NULL;
 		total += items[i].bytes;
 	}
+	/* while a build runs no object can go: weighed against the limit, they would push out
+	 * artifacts that their release frees room for after the build (the next run) */
 	for (size_t j = 0; j < nobjects; j++) {
 		objects[j].why = NULL;
-		total += objects[j].bytes;
+		total += policy->objects ? objects[j].bytes : 0;
 	}
 	retention_keep_builds(policy->keep_builds, items, n);
 	for (size_t i = 0; i < n; i++)

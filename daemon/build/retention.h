@@ -40,7 +40,8 @@ struct retention_policy {
 /* Decide. Artifacts: beyond the keep_builds newest of their variant, then, while artifacts and
  * objects together exceed max_bytes, the least recently served; never one with keep set.
  * Objects (when policy->objects): those whose last artifact goes; and under max_bytes also those
- * no artifact uses (a failed build's kernel), before any artifact. Returns the bytes freed. */
+ * no artifact uses (a failed build's kernel), before any artifact. Without policy->objects the
+ * objects neither go nor count toward max_bytes. Returns the bytes freed. */
 uint64_t retention_pick(const struct retention_policy *policy, struct retention_item *items,
 			size_t n, struct retention_object *objects, size_t nobjects);
 
