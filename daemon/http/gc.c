@@ -18,9 +18,9 @@
 #include "conf/machines.h"
 #include "conf/runtime.h"
 #include "conf/variant.h"
-#include "http/metrics.h"
 #include "http/reply.h"
 #include "lib/log.h"
+#include "tinyboot.h"
 
 /* A build this young may be on its way to a client (a parked ?wait=1, a poller): it stays. */
 #define HTTP_GC_FRESH_S 60.0
@@ -160,8 +160,10 @@ static void http_gc_report(struct http_gc *g, const struct store_gc_list *l)
 		log_info("retention: %s %s %s (%llu bytes): no artifact uses it", verb, kind, o->key,
 			 (unsigned long long)o->bytes);
 	}
-	if (!g->dry_run)
-		http_metrics_evicted(g->tb->metrics, count, freed);
+	if (!g->dry_run) {
+		atomic_fetch_add(&g->tb->evictions, count);
+		atomic_fetch_add(&g->tb->evicted_bytes, freed);
+	}
 	g->report = json_pack("{s:b, s:o, s:I, s:I}", "dry_run", g->dry_run, "removed", removed,
 			      "freed_bytes", (json_int_t)freed, "removed_objects", (json_int_t)count);
 }
@@ -213,8 +215,11 @@ int http_gc_run(struct tinyboot *tb, struct runtime *rt, bool dry_run, json_t **
 void http_gc_current(void *arg)
 {
 	struct tinyboot *tb = arg;
-	struct runtime *rt = runtime_get(&tb->current);
+	struct runtime *rt;
 
+	if (atomic_load(&tb->draining))
+		return; /* stopping: the next start's first build or SIGHUP runs it */
+	rt = runtime_get(&tb->current);
 	http_gc_run(tb, rt, false, NULL);
 	runtime_put(rt);
 }

@@ -16,7 +16,6 @@
 struct http_metrics {
 	size_t nroutes; /* the table's, plus one for "none" */
 	atomic_uint_fast64_t *bytes;    /* [route] */
-	atomic_uint_fast64_t evictions, evicted_bytes; /* retention (http/gc) */
 	atomic_uint_fast64_t requests[]; /* [route * HTTP_METRICS_STATUSES + status - 100] */
 };
 
@@ -63,15 +62,6 @@ void http_metrics_count(struct http_metrics *m, const struct http_route *route, 
 		atomic_fetch_add_explicit(&m->bytes[i], body_bytes, memory_order_relaxed);
 }
 
-void http_metrics_evicted(struct http_metrics *m, unsigned long long objects,
-			  unsigned long long bytes)
-{
-	if (!m)
-		return;
-	atomic_fetch_add_explicit(&m->evictions, objects, memory_order_relaxed);
-	atomic_fetch_add_explicit(&m->evicted_bytes, bytes, memory_order_relaxed);
-}
-
 static const char *http_metrics_route_label(const struct http_metrics *m, size_t i)
 {
 	return i == m->nroutes - 1 ? "none" : http_routes_pattern(i);
@@ -100,12 +90,4 @@ void http_metrics_write(const struct http_metrics *m, FILE *out)
 			fprintf(out, "tinyboot_http_response_bytes_total{route=\"%s\"} %" PRIu64 "\n",
 				http_metrics_route_label(m, i), n);
 	}
-	fprintf(out, "# HELP tinyboot_cache_evictions_total Artifacts, kernels and busybox objects "
-		"removed by retention.\n# TYPE tinyboot_cache_evictions_total counter\n"
-		"tinyboot_cache_evictions_total %" PRIu64 "\n",
-		(uint64_t)atomic_load_explicit(&m->evictions, memory_order_relaxed));
-	fprintf(out, "# HELP tinyboot_cache_evicted_bytes_total Bytes retention removed from the "
-		"cache.\n# TYPE tinyboot_cache_evicted_bytes_total counter\n"
-		"tinyboot_cache_evicted_bytes_total %" PRIu64 "\n",
-		(uint64_t)atomic_load_explicit(&m->evicted_bytes, memory_order_relaxed));
 }

@@ -14,11 +14,8 @@ void http_metrics_free(struct http_metrics *m); /* NULL-tolerant */
  * is NULL when no route matched. Two relaxed atomic adds; m may be NULL. */
 void http_metrics_count(struct http_metrics *m, const struct http_route *route, unsigned status,
 			unsigned long long body_bytes);
-/* Retention removed objects (artifacts, kernels, busybox objects) of bytes in all. */
-void http_metrics_evicted(struct http_metrics *m, unsigned long long objects,
-			  unsigned long long bytes);
 /* tinyboot_http_requests_total and tinyboot_http_response_bytes_total in the Prometheus text
- * format, the series that have counted something only; the cache eviction counters. */
+ * format, the series that have counted something only. */
 void http_metrics_write(const struct http_metrics *m, FILE *out);
 
 #endif
