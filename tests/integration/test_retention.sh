@@ -157,6 +157,7 @@ paused_get() {
 	perl -MIO::Socket::INET -MSocket -MTime::HiRes=sleep -e '
 		my ($host, $port, $path, $out, $go) = @ARGV;
 		$| = 1;
+		alarm 120; # bounded whatever the server does
 		my $s = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port) or die "connect: $!\n";
 		setsockopt($s, SOL_SOCKET, SO_RCVBUF, 65536); # no autotuning: at most ~4 MiB in flight
 		print $s "GET $path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -205,8 +206,12 @@ test_3_eviction_during_a_download_completes_it() {
 	find "/proc/$TB_PID/fd" -lname '*bzImage (deleted)' 2>/dev/null | grep -q . ||
 		fail "the daemon holds no deleted bzImage open: $(ls -l "/proc/$TB_PID/fd" | tail -5)"
 	touch "$T/go"
-	wait_until 60 grep -q '^done' "$T/paused.out" || fail "the download did not end: $(cat "$T/paused.out")"
-	wait "$pid" || fail "the client exited $?: $(cat "$T/paused.out")"
+	if wait_until 60 grep -q '^done' "$T/paused.out"; then
+		wait "$pid" || fail "the client exited $?: $(cat "$T/paused.out")"
+	else
+		fail "the download did not end: $(cat "$T/paused.out")"
+		kill "$pid" 2>/dev/null
+	fi
 	got=$(sha256sum < "$T/download" | cut -d' ' -f1)
 	expect_eq "$got" "$want" "sha256 of the download that outlived its artifact ($(stat -c %s "$T/download") bytes)"
 	req GET "/artifacts/$E/bzImage"
