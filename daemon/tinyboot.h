@@ -33,6 +33,7 @@ struct tinyboot {
 	atomic_uint requests_in_flight;
 	atomic_uint waiting;  /* ?wait=1 requests parked on a build (capped by max-waiting) */
 	atomic_bool draining; /* set first on SIGTERM: nothing new is parked or built */
+	atomic_ullong evictions, evicted_bytes; /* retention's removals (http/gc.c), for /metrics */
 	char listen_address[80];
 	time_t started;
 };

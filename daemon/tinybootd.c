@@ -15,6 +15,7 @@
 #include "build/builder.h"
 #include "build/store.h"
 #include "lib/etag.h"
+#include "http/gc.h"
 #include "http/server.h"
 #include "lib/listen.h"
 #include "lib/loopback.h"
@@ -234,6 +235,7 @@ int main(int argc, char *argv[])
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (builder_new(tb.etags, tb.current.rt->opts.state_dir, tb.current.rt->opts.max_kernel_builds, &tb.builder))
 		fatalx(EXIT_DIRS, "cannot set up the build queue in %s", tb.current.rt->opts.state_dir);
+	builder_on_publish(tb.builder, http_gc_current, &tb); /* retention after each build */
 
 	listen_fd = listen_open(tb.current.rt->opts.listen, tb.listen_address, sizeof(tb.listen_address));
 	if (listen_fd < 0)
@@ -265,6 +267,7 @@ int main(int argc, char *argv[])
 		}
 		if (sig == SIGHUP) {
 			tinybootd_reload(&tb, argc, argv);
+			http_gc_current(&tb); /* the new limits (or the kept ones) apply now */
 			continue;
 		}
 		break;

@@ -554,6 +554,24 @@ int boots_outcomes(struct boots *b, size_t counts[BOOTS_OUTCOMES])
 	return rc;
 }
 
+int boots_pending_artifacts(struct boots *b, void (*fn)(void *arg, const char *artifact), void *arg)
+{
+	struct boot **held;
+	double now = boots_now();
+	size_t n;
+	int rc;
+
+	pthread_mutex_lock(&b->lock);
+	rc = bootset_held(b->set, &held, &n);
+	for (size_t i = 0; !rc && i < n; i++)
+		if (held[i]->artifact[0] && boots_outcome_of(held[i], now) == BOOTS_PENDING)
+			fn(arg, held[i]->artifact);
+	pthread_mutex_unlock(&b->lock);
+	if (!rc)
+		free(held);
+	return rc;
+}
+
 const struct histogram *boots_report_delay(const struct boots *b)
 {
 	return &b->report_delay;

@@ -92,6 +92,9 @@ enum boots_outcome { BOOTS_OK, BOOTS_FAILED, BOOTS_TIMED_OUT, BOOTS_PENDING, BOO
 const char *boots_outcome_name(enum boots_outcome o); /* "ok", "failed", "timed out", "pending" */
 /* The boots held in memory (see BOOTS_MAX) by outcome now: 0 or -ENOMEM. */
 int boots_outcomes(struct boots *b, size_t counts[BOOTS_OUTCOMES]);
+/* fn(arg, artifact) for every boot still pending (no report, not failed, not timed out) that
+ * was given an artifact: retention keeps those. 0 or -ENOMEM. */
+int boots_pending_artifacts(struct boots *b, void (*fn)(void *arg, const char *artifact), void *arg);
 /* Seconds from "kernel sent" to the report, for the reports of this run whose boot had that
  * event. */
 const struct histogram *boots_report_delay(const struct boots *b);

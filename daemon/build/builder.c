@@ -43,6 +43,10 @@ struct builder {
 	struct etag_cache *digests;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
+	pthread_mutex_t publish;  /* an artifact published, or retention removing */
+	pthread_rwlock_t objects; /* read: a build runs; write: retention removes objects */
+	void (*on_publish)(void *arg);
+	void *on_publish_arg;
 	struct build *all;
 	struct build *queue_head, *queue_tail;
 	pthread_t *threads;
@@ -145,7 +149,26 @@ static bool builder_inputs_unchanged(struct builder *b, struct build *bd)
 	return same;
 }
 
-static void builder_run_one(struct builder *b, struct build *bd)
+void builder_on_publish(struct builder *b, void (*fn)(void *arg), void *arg)
+{
+	b->on_publish = fn;
+	b->on_publish_arg = arg;
+}
+
+void builder_quiesce(struct builder *b, void (*fn)(void *arg, bool idle), void *arg)
+{
+	bool idle;
+
+	pthread_mutex_lock(&b->publish);
+	/* a worker holds the read side from dequeue to publish: never wait for a build */
+	idle = pthread_rwlock_trywrlock(&b->objects) == 0;
+	fn(arg, idle);
+	if (idle)
+		pthread_rwlock_unlock(&b->objects);
+	pthread_mutex_unlock(&b->publish);
+}
+
+static int builder_run_one(struct builder *b, struct build *bd)
 {
 	struct build_ctx ctx;
 	char log_path[BUILD_PATH_MAX] = "", artifact[DIGEST_HEX_LEN] = "";
@@ -190,8 +213,11 @@ static void builder_run_one(struct builder *b, struct build *bd)
 		rc = -ECANCELED; /* stopping: no time for the initramfs */
 		snprintf(ctx.error, sizeof(ctx.error), "cancelled (the daemon is stopping)");
 	}
-	if (!rc)
+	if (!rc) {
+		pthread_mutex_lock(&b->publish);
 		rc = artifact_publish(&ctx, bd->id, log_path, started, artifact);
+		pthread_mutex_unlock(&b->publish);
+	}
 done:
 	if (rc && !ctx.error[0])
 		snprintf(ctx.error, sizeof(ctx.error), "%s", strerror(-rc));
@@ -241,11 +267,13 @@ done:
 	}
 	free(ctx.kernel_config);
 	free(ctx.busybox_config);
+	return rc;
 }
 
 static void *builder_worker(void *arg)
 {
 	struct builder *b = arg;
+	int rc;
 
 	pthread_mutex_lock(&b->lock);
 	for (;;) {
@@ -263,7 +291,11 @@ static void *builder_worker(void *arg)
 		bd->started_at = build_now();
 		pthread_mutex_unlock(&b->lock);
 
-		builder_run_one(b, bd);
+		pthread_rwlock_rdlock(&b->objects);
+		rc = builder_run_one(b, bd);
+		pthread_rwlock_unlock(&b->objects);
+		if (!rc && !b->cancel && b->on_publish)
+			b->on_publish(b->on_publish_arg);
 
 		pthread_mutex_lock(&b->lock);
 		variant_free(bd->def);
@@ -506,6 +538,8 @@ int builder_new(struct etag_cache *digests, const char *state_dir, unsigned work
 			       sizeof(builder_duration_bounds) / sizeof(builder_duration_bounds[0]));
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->wake, NULL);
+	pthread_mutex_init(&b->publish, NULL);
+	pthread_rwlock_init(&b->objects, NULL);
 	rc = store_open(state_dir, &b->store);
 	if (rc) {
 		builder_free(b);
@@ -583,5 +617,7 @@ void builder_free(struct builder *b)
 	store_free(b->store);
 	pthread_mutex_destroy(&b->lock);
 	pthread_cond_destroy(&b->wake);
+	pthread_mutex_destroy(&b->publish);
+	pthread_rwlock_destroy(&b->objects);
 	free(b);
 }

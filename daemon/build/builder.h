@@ -64,6 +64,14 @@ const char *builder_compiler(const struct builder *b);
 struct store *builder_store(const struct builder *b);
 /* How long this run's finished builds took, done or failed (cancelled ones are not counted). */
 const struct histogram *builder_durations(const struct builder *b, bool failed);
+/* fn(arg) after each build that published an artifact, on the worker that built it, once it
+ * holds no lock (retention runs there). Set before the first request. */
+void builder_on_publish(struct builder *b, void (*fn)(void *arg), void *arg);
+/* Run fn(arg, idle) with no artifact being published meanwhile, so fn may remove artifacts;
+ * idle says no build is running either (none starts until fn returns), so fn may also remove
+ * kernel and busybox objects: a build that starts later finds them gone from the memo too and
+ * makes them again. Calls never overlap. */
+void builder_quiesce(struct builder *b, void (*fn)(void *arg, bool idle), void *arg);
 /* This run's builds waiting for a worker and being built now. */
 void builder_counts(struct builder *b, unsigned *queued, unsigned *running);
 

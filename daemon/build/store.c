@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "build/served.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 
@@ -48,6 +49,7 @@ static const struct {
 	[STORE_TMP] = { "tmp", NULL, true },
 	[STORE_PXE] = { "pxe", NULL, false },
 	[STORE_TFTP] = { "tftp", NULL, false },
+	[STORE_PINS] = { "pins", NULL, false },
 	[STORE_INDEX] = { "index", NULL, true },
 	[STORE_FAILED] = { "failed", NULL, true },
 	[STORE_MEMO] = { "memo", NULL, false },
@@ -58,7 +60,13 @@ struct store {
 	char *dir;
 	int lock_fd;      /* flock on STATE/lock */
 	int artifacts_fd;
+	struct served *served;
 };
+
+struct served *store_served(const struct store *s)
+{
+	return s->served;
+}
 
 const char *store_dir(const struct store *s)
 {
@@ -230,6 +238,9 @@ int store_open(const char *state_dir, struct store **out)
 		log_warnx("%s: open %s: %s", __func__, path, strerror(-rc));
 		goto fail;
 	}
+	rc = served_new(s->artifacts_fd, &s->served);
+	if (rc)
+		goto fail;
 	store_clean_tmp(s);
 	*out = s;
 	return 0;
@@ -242,6 +253,7 @@ void store_free(struct store *s)
 {
 	if (!s)
 		return;
+	served_free(s->served);
 	if (s->artifacts_fd >= 0)
 		close(s->artifacts_fd);
 	if (s->lock_fd >= 0)
@@ -536,6 +548,41 @@ int store_list_built(const struct store *s, store_built_fn fn, void *arg)
 	}
 	closedir(d);
 	return 0;
+}
+
+int store_forget(const struct store *s, enum store_area area,
+		 bool (*gone)(void *arg, const char *name), void *arg)
+{
+	int where = area == STORE_ARTIFACTS ? STORE_INDEX : STORE_MEMO, fd, rc = 0;
+	size_t klen = area == STORE_ARTIFACTS ? 0 : strlen(store_areas[area].kind);
+	char path[STORE_PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (area != STORE_ARTIFACTS && area != STORE_KERNELS && area != STORE_BUSYBOX)
+		return -EINVAL;
+	if (store_path_in(s, where, NULL, NULL, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	fd = dirfd(d);
+	while ((de = readdir(d))) {
+		char *text = NULL;
+
+		/* memo entries are KIND-INPUTS: only this area's */
+		if (klen && (strncmp(de->d_name, store_areas[area].kind, klen) != 0 || de->d_name[klen] != '-'))
+			continue;
+		if (de->d_name[0] == '.' || store_read_small(s, where, de->d_name, &text))
+			continue;
+		if (digest_is_hex(text) && gone(arg, text) && unlinkat(fd, de->d_name, 0) < 0 && !rc)
+			rc = -errno;
+		free(text);
+	}
+	if (fsync(fd) < 0 && !rc)
+		rc = -errno;
+	closedir(d);
+	return rc;
 }
 
 int store_failure_put(const struct store *s, const char *id, const char *error)

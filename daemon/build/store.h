@@ -4,6 +4,7 @@
 #define TINYBOOT_STORE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -23,6 +24,7 @@ enum store_area {
 	STORE_TMP,       /* where things are assembled before they are published */
 	STORE_PXE,       /* dnsmasq.conf, dnsmasq.leases: the PXE service's dnsmasq */
 	STORE_TFTP,      /* the TFTP root: copies of the boot programs (boot/pxe_files) */
+	STORE_PINS,      /* NAME: an empty file per pin, an artifact or a variant (build/pins) */
 	STORE_AREA_COUNT
 };
 
@@ -33,6 +35,7 @@ enum store_toplevel {
 };
 
 struct store;
+struct served;
 
 /* Open STATE (an absolute path): create it and its areas, lock it (one daemon per state
  * directory: -EWOULDBLOCK when another holds it), then remove what a crash left in tmp/.
@@ -40,6 +43,8 @@ struct store;
 int store_open(const char *state_dir, struct store **out);
 void store_free(struct store *s); /* NULL-tolerant; releases the lock */
 const char *store_dir(const struct store *s);
+/* When each artifact was last served (build/served.h); owned by the store. */
+struct served *store_served(const struct store *s);
 /* The area's directory name ("artifacts", "kernels", ...): also its name in metrics. */
 const char *store_area_name(enum store_area area);
 
@@ -117,6 +122,13 @@ int store_artifact_open(const struct store *s, const char *artifact);
  * borrowed for the call. Never lists what is still being assembled in tmp/. */
 typedef void (*store_built_fn)(void *arg, const char *id, const char *artifact, json_t *manifest);
 int store_list_built(const struct store *s, store_built_fn fn, void *arg);
+
+/* Unlink the entries that name what gone(arg, name) says is gone, then fsync the directory:
+ * STORE_ARTIFACTS the index entries naming an artifact, STORE_KERNELS or STORE_BUSYBOX the
+ * memo entries naming a key. Retention calls it before it removes the files (the index never
+ * names what is gone). 0 or -errno of the first failure (every entry is tried). */
+int store_forget(const struct store *s, enum store_area area,
+		 bool (*gone)(void *arg, const char *name), void *arg);
 
 /* Why build ID failed, remembered across restarts with the tail of its log, until it is
  * retried or its inputs change (a new ID). */

@@ -15,6 +15,8 @@ struct cli {
 	/* size */
 	const char *top;
 	bool json, build;
+	/* gc */
+	bool dry_run;
 };
 
 #endif

@@ -8,6 +8,7 @@
 #include "cli/cli_boot.h"
 #include "cli/cli_build.h"
 #include "cli/cli_fetch.h"
+#include "cli/cli_gc.h"
 #include "cli/cli_http.h"
 #include "cli/cli_machine.h"
 #include "cli/cli_pxe.h"
@@ -39,7 +40,12 @@ static void cli_main_usage(FILE *out)
 		"  machine NAME         NAME's last boot and what it boots next (JSON)\n"
 		"  machine NAME next VARIANT | local | clear\n"
 		"                       NAME's next boot uses VARIANT once; or boots from its local disk\n"
-		"                       until cleared; or is again as machines.conf says\n\n"
+		"                       until cleared; or is again as machines.conf says\n"
+		"  gc [--dry-run] [--json]\n"
+		"                       evict what cache-max-size and keep-builds let go (or only show\n"
+		"                       it): each artifact, kernel and busybox object, and the bytes freed\n"
+		"  pin NAME             keep an artifact (its hash) or a variant's current build cached\n"
+		"  unpin NAME           let it be evicted again\n\n"
 		"The server defaults to $TINYBOOT_SERVER or " CLI_DEFAULT_SERVER ".\n"
 		"Every request carries Authorization: Bearer TOKEN when --token-file FILE (its first\n"
 		"line, or NAME TOKEN) or $TINYBOOT_TOKEN gives one: the daemon's api-tokens.\n");
@@ -94,6 +100,8 @@ static int cli_main_parse(struct cli *cli, int argc, char *argv[], const char **
 			cli->json = true;
 		else if (strcmp(a, "--build") == 0)
 			cli->build = true;
+		else if (strcmp(a, "--dry-run") == 0)
+			cli->dry_run = true;
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
 			return 1;
 		else if (a[0] == '-' && a[1] != '\0')
@@ -156,6 +164,10 @@ int main(int argc, char *argv[])
 		rc = cli_boot(&cli, arg);
 	} else if (strcmp(cmd, "size") == 0 && arg) {
 		rc = cli_size(&cli, arg);
+	} else if (strcmp(cmd, "gc") == 0 && !arg) {
+		rc = cli_gc(&cli);
+	} else if ((strcmp(cmd, "pin") == 0 || strcmp(cmd, "unpin") == 0) && arg) {
+		rc = cli_gc_pin(&cli, arg, strcmp(cmd, "pin") == 0);
 	} else if (strcmp(cmd, "pxe-config") == 0 && !arg) {
 		rc = cli_pxe_config(&cli);
 	} else {

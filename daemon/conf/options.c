@@ -14,7 +14,7 @@
 #include "lib/conffile.h"
 #include "lib/weburl.h"
 
-enum option_type { OPT_STRING, OPT_UINT, OPT_SIZE, OPT_LEVEL, OPT_ACTION };
+enum option_type { OPT_STRING, OPT_UINT, OPT_SIZE, OPT_SIZE64, OPT_LEVEL, OPT_ACTION };
 
 struct option_def {
 	const char *name;
@@ -111,6 +111,12 @@ static const struct option_def option_table[] = {
 	  "STATE/boots.log is rotated once it has grown by this much past the boots kept in memory", NULL },
 	{ "boots-log-keep", 0, OPT_UINT, OFF(boots_log_keep), "4", 0, 10000, OPT_RESTART,
 	  "rotated boots.log files kept (boots.log.YYYYMMDDTHHMMSSZ); older ones are deleted", NULL },
+	{ "cache-max-size", 0, OPT_SIZE64, OFF(cache_max_size), "0", 0, 0, 0,
+	  "built artifacts, kernels and busybox objects kept in STATE; past it the least recently "
+	  "served artifacts no machine, pin or open boot needs are evicted (0: unlimited)", NULL },
+	{ "keep-builds", 0, OPT_UINT, OFF(keep_builds), "3", 0, 10000, 0,
+	  "artifacts of one variant kept, newest first, beside what machines, pins and open boots "
+	  "need (0: unlimited)", NULL },
 	{ "log-level", 'v', OPT_LEVEL, OFF(log_level), "info", 0, 0, 0,
 	  "error, warn, info or debug", NULL },
 	{ "pxe", 0, OPT_STRING, OFF(pxe), "off", 0, 0, 0,
@@ -144,8 +150,8 @@ static const struct option_def option_table[] = {
 
 #define OPTION_COUNT (sizeof(option_table) / sizeof(option_table[0]))
 
-static int option_parse_uint(const char *value, unsigned min, unsigned max, bool size_suffix,
-			     unsigned *out)
+/* A decimal number, with K, M or G when size_suffix; 0, -EINVAL or -ERANGE (over UINT64_MAX). */
+static int option_parse_number(const char *value, bool size_suffix, unsigned long long *out)
 {
 	char *end;
 	unsigned long long v, mult = 1;
@@ -167,10 +173,21 @@ static int option_parse_uint(const char *value, unsigned min, unsigned max, bool
 	}
 	if (*end)
 		return -EINVAL;
-	if (v > UINT_MAX / mult)
+	if (v > UINT64_MAX / mult)
 		return -ERANGE;
-	v *= mult;
-	if (v < min || v > max)
+	*out = v * mult;
+	return 0;
+}
+
+static int option_parse_uint(const char *value, unsigned min, unsigned max, bool size_suffix,
+			     unsigned *out)
+{
+	unsigned long long v;
+	int rc = option_parse_number(value, size_suffix, &v);
+
+	if (rc)
+		return rc;
+	if (v > UINT_MAX || v < min || v > max)
 		return -ERANGE;
 	*out = (unsigned)v;
 	return 0;
@@ -214,6 +231,17 @@ static int option_set(struct options *o, const struct option_def *def, const cha
 			snprintf(err, errlen, "%s: '%s' is not a number in %u..%u%s", def->name,
 				 value, def->min, def->max, def->type == OPT_SIZE ? " (K/M/G allowed)" : "");
 		return rc;
+	case OPT_SIZE64: {
+		unsigned long long v;
+
+		rc = option_parse_number(value, true, &v);
+		if (rc)
+			snprintf(err, errlen, "%s: '%s' is not a number of bytes (K/M/G allowed)",
+				 def->name, value);
+		else
+			*(uint64_t *)(base + def->offset) = v;
+		return rc;
+	}
 	case OPT_LEVEL:
 		rc = log_level_parse(value, (enum log_level *)(base + def->offset));
 		if (rc)
@@ -370,6 +398,8 @@ static bool option_equal(const struct option_def *def, const struct options *a,
 	case OPT_UINT:
 	case OPT_SIZE:
 		return *(const unsigned *)pa == *(const unsigned *)pb;
+	case OPT_SIZE64:
+		return *(const uint64_t *)pa == *(const uint64_t *)pb;
 	case OPT_LEVEL:
 		return *(const enum log_level *)pa == *(const enum log_level *)pb;
 	case OPT_ACTION:

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/log.h"
 
@@ -33,6 +34,8 @@ struct options {
 	unsigned report_timeout;
 	unsigned boots_log_max_size; /* bytes */
 	unsigned boots_log_keep;
+	uint64_t cache_max_size; /* bytes of artifacts, kernels, busybox; 0: unlimited */
+	unsigned keep_builds;    /* artifacts kept per variant; 0: unlimited */
 	unsigned max_queued_builds;     /* builds queued or running at once */
 	unsigned max_variant_fragments; /* extra fragments in one variant name */
 	char *api_tokens;               /* NULL: no tokens, changes from loopback only */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "build/builder.h"
+#include "build/served.h"
 #include "build/store.h"
 #include "http/httpdate.h"
 #include "http/range.h"
@@ -225,6 +226,7 @@ enum MHD_Result http_file_serve_artifact(struct request *r, const char *hash, co
 	dirfd = store_artifact_open(builder_store(r->tb->builder), hash);
 	if (dirfd < 0)
 		return http_send_error(r, MHD_HTTP_NOT_FOUND, "no such artifact");
+	served_note(store_served(builder_store(r->tb->builder)), hash); /* retention's LRU order */
 	ret = http_file_serve(r, dirfd, name, HTTP_FILE_IMMUTABLE);
 	close(dirfd);
 	return ret;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "build/builder.h"
+#include "build/served.h"
 #include "http/auth.h"
 #include "lib/fsutil.h"
 #include "http/file.h"
@@ -161,6 +162,7 @@ enum MHD_Result http_images_file(struct request *r, const char *variant, const c
 	fd = store_artifact_open(builder_store(r->tb->builder), info.artifact);
 	if (fd < 0)
 		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "artifact %s is missing", info.artifact);
+	served_note(store_served(builder_store(r->tb->builder)), info.artifact);
 	/* the stable name follows its inputs, so clients revalidate it */
 	ret = http_file_serve(r, fd, name, HTTP_FILE_REVALIDATE);
 	close(fd);

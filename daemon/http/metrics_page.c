@@ -141,6 +141,13 @@ enum MHD_Result http_metrics_page(struct request *r)
 	fprintf(out, "tinyboot_start_time_seconds %lld\n", (long long)tb->started);
 	if (tb->metrics)
 		http_metrics_write(tb->metrics, out);
+	http_metrics_page_family(out, "tinyboot_cache_evictions_total", "counter",
+				 "Artifacts, kernels and busybox objects removed by retention.");
+	fprintf(out, "tinyboot_cache_evictions_total %llu\n", (unsigned long long)atomic_load(&tb->evictions));
+	http_metrics_page_family(out, "tinyboot_cache_evicted_bytes_total", "counter",
+				 "Bytes retention removed from the cache.");
+	fprintf(out, "tinyboot_cache_evicted_bytes_total %llu\n",
+		(unsigned long long)atomic_load(&tb->evicted_bytes));
 	http_metrics_page_family(out, "tinyboot_http_connections_open", "gauge",
 				 "HTTP connections open now.");
 	fprintf(out, "tinyboot_http_connections_open %u\n", http_conns_open(tb->conns));

@@ -7,11 +7,13 @@
 #include "http/auth.h"
 #include "http/boot.h"
 #include "http/file.h"
+#include "http/gc.h"
 #include "http/images.h"
 #include "http/metrics_page.h"
 #include "http/machines.h"
 #include "http/next.h"
 #include "http/payloads.h"
+#include "http/pins.h"
 #include "http/pxe.h"
 #include "http/reply.h"
 #include "http/size.h"
@@ -74,6 +76,11 @@ static enum MHD_Result http_routes_machine_next(struct request *r)
 	return http_next_machine(r, r->args[0]);
 }
 
+static enum MHD_Result http_routes_pin(struct request *r)
+{
+	return http_pins_one(r, r->args[0]);
+}
+
 #define GET HTTP_ROUTE_GET
 #define POST HTTP_ROUTE_POST
 #define NO_TOKEN HTTP_ROUTE_NO_TOKEN
@@ -108,6 +115,10 @@ static const struct http_route http_routes[] = {
 	{ "/pxe/*",                 GET,  BODY_DEFAULT,         http_routes_pxe_program },
 	{ "/api/v1/pxe/config",     GET,  BODY_DEFAULT,         http_pxe_config },
 	{ "/metrics",               GET,  BODY_DEFAULT,         http_metrics_page },
+	/* retention: run it (or {"dry_run": true}), and what it never evicts */
+	{ "/api/v1/gc",             POST, BODY_DEFAULT,         http_gc_post },
+	{ "/api/v1/pins",           GET,  BODY_DEFAULT,         http_pins_list },
+	{ "/api/v1/pins/*",         PUT | DELETE, BODY_DEFAULT, http_routes_pin },
 };
 
 #undef GET
