@@ -11,6 +11,7 @@
 
 #include "http/conns.h"
 #include "http/drain.h"
+#include "http/filecache.h"
 #include "http/metrics.h"
 #include "http/reply.h"
 #include "http/request.h"
@@ -178,8 +179,16 @@ int http_start(struct tinyboot *tb, int listen_fd)
 	rc = http_metrics_new(&tb->metrics);
 	if (rc)
 		return rc;
+	rc = http_filecache_new(&tb->files);
+	if (rc) {
+		http_metrics_free(tb->metrics);
+		tb->metrics = NULL;
+		return rc;
+	}
 	rc = http_conns_new(tb, o->max_connections, listen_fd, &tb->conns);
 	if (rc) {
+		http_filecache_free(tb->files);
+		tb->files = NULL;
 		http_metrics_free(tb->metrics);
 		tb->metrics = NULL;
 		return rc;
@@ -205,6 +214,8 @@ int http_start(struct tinyboot *tb, int listen_fd)
 	if (!tb->mhd) {
 		http_conns_free(tb->conns);
 		tb->conns = NULL;
+		http_filecache_free(tb->files);
+		tb->files = NULL;
 		http_metrics_free(tb->metrics);
 		tb->metrics = NULL;
 		return -EIO;
@@ -240,6 +251,8 @@ void http_drain_and_stop(struct tinyboot *tb, unsigned seconds)
 	tb->mhd = NULL;
 	http_conns_free(tb->conns); /* after MHD_stop_daemon: it reports every close */
 	tb->conns = NULL;
+	http_filecache_free(tb->files); /* after MHD_stop_daemon: nothing is served any more */
+	tb->files = NULL;
 	http_metrics_free(tb->metrics); /* after MHD_stop_daemon: it completes every request */
 	tb->metrics = NULL;
 	http_drain_close(&d);
