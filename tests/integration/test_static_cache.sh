@@ -167,6 +167,27 @@ test_parallel_keep_alive_exact_bytes() {
 	rm -f "$T"/par.*
 }
 
+# A rack behind one NAT address: 150 connections from 127.0.0.1 are all served on the default
+# limits (before: libmicrohttpd reset every connection past 128 from one address).
+test_one_address_many_connections() {
+	local fds=() fd i ok=0
+	for i in $(seq 150); do
+		exec {fd}<>"/dev/tcp/${TB%:*}/${TB##*:}" || break
+		fds+=("$fd")
+	done
+	[[ ${#fds[@]} -eq 150 ]] || fail "opened ${#fds[@]} of 150 sockets"
+	sleep 0.3
+	req GET /healthz --max-time 5
+	expect_status 200
+	# the early ones are still open and served too
+	for fd in "${fds[@]:0:3}" "${fds[@]: -3}"; do
+		printf 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&"$fd" 2>/dev/null || continue
+		IFS= read -r -t 5 -u "$fd" line && [[ $line == *" 200 "* ]] && ok=$((ok + 1))
+	done
+	[[ $ok -eq 6 ]] || fail "$ok of 6 held connections answered 200"
+	for fd in "${fds[@]}"; do exec {fd}<&-; done
+}
+
 run_tests
 status=$?
 tb_stop
