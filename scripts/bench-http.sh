@@ -4,7 +4,8 @@
 # or quieter machine. Prints req/s and MB/s of every run, the medians and the tinybootd/nginx
 # ratio of the medians (and of each round), and the load average before and after.
 # BENCH_DURATION (10s), BENCH_ROUNDS (2), BENCH_THREADS (2), BENCH_CONNECTIONS (64) and
-# BENCH_FILES ("150k 1m 16m") set the run.
+# BENCH_FILES ("150k 1m 16m") set the run; BENCH_TINYBOOTD_ARGS adds daemon flags (e.g.
+# "--connection-memory 16K").
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -81,7 +82,8 @@ CONF
 /usr/sbin/nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 pids+=($!)
 
-bench_daemon_start --state "$work/state" --payloads "$work/files"
+# shellcheck disable=SC2086 # flags, split on purpose
+bench_daemon_start --state "$work/state" --payloads "$work/files" ${BENCH_TINYBOOTD_ARGS:-}
 tb_addr=$bench_addr
 wait_until 10 curl -fs -o /dev/null "http://127.0.0.1:$nginx_port/payloads/file-${files%% *}.bin" ||
 	{ echo "bench-http: nginx did not start: $(tail -3 "$work/nginx/error.log" 2>/dev/null)" >&2; exit 1; }
@@ -122,4 +124,4 @@ done
 echo "median req/s, tinybootd/nginx:"
 printf '%s\n' "${summary[@]}"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "wrk -t$threads -c$connections -d$duration, $rounds rounds alternating, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "wrk -t$threads -c$connections -d$duration, $rounds rounds alternating, $(nproc) cores, tinybootd flags: ${BENCH_TINYBOOTD_ARGS:-defaults}, $(date -u +%Y-%m-%dT%H:%MZ)"

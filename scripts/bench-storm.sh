@@ -13,6 +13,8 @@
 #           daemon on its default limits (max-connections-per-ip 0: no limit of its own)
 #   one128  every client from 127.0.0.1, the daemon with --max-connections-per-ip 128 (the old
 #           default): the clients past it are reset
+#   static  as one, but tinybootd too answers the script from a static file (its own script,
+#           saved in its payload directory): static serving alone, the same work as nginx's
 # Errors count failed attempts by kind (reset, eof-before-response, http-503, timeout (10 s
 # without progress), kernel-size, ...); after one a client reconnects 100 ms later and starts a
 # new boot. "journaled" is the number of boots tinybootd wrote to STATE/boots.log meanwhile:
@@ -43,7 +45,7 @@ command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || { echo "bench-storm: 
 storm=${STORM:-$here/build/storm}
 [[ -x $storm ]] || { echo "bench-storm: $storm missing (make bench-storm builds it)" >&2; exit 1; }
 
-mkdir -p "$work/files" "$work/state" "$work/www" "$work/nginx"
+mkdir -p "$work/files" "$work/state" "$work/www" "$work/nginx" "$work/payloads"
 chmod 0755 "$work" "$work/files" "$work/www" # nginx workers run unprivileged
 head -c "$kernel_bytes" /dev/urandom > "$work/files/bzImage"
 head -c "$initrd_bytes" /dev/urandom > "$work/files/initrd"
@@ -55,7 +57,8 @@ sed 's|^url = .*|url = file:///nonexistent/tinyboot-bench/source.tar.xz|' "$here
 tb_start_daemon() {
 	bench_daemon_stop
 	bench_daemon_start --state "$work/state" --recipes "$here/images" --kernel-config "$here/kernel-config" \
-		--rootfs "$here/rootfs" --sources "$work/sources.conf" --machines "$work/machines.conf" "$@"
+		--rootfs "$here/rootfs" --sources "$work/sources.conf" --machines "$work/machines.conf" \
+		--payloads "$work/payloads" "$@"
 }
 
 # Fake a built net: the store's index entry for its build id and an artifact directory holding
@@ -72,6 +75,8 @@ for f in bzImage initrd; do
 done
 script=$(curl -fs "$bench_url/ipxe?mac=02:ff:ff:ff:ff:ff") ||
 	{ echo "bench-storm: tinybootd serves no script: $(tail -3 "$work/daemon.log")" >&2; exit 1; }
+
+printf '%s\n' "$script" > "$work/payloads/ipxe" # for the static mode
 
 free_port() { perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0")->sockport'; }
 
@@ -120,10 +125,10 @@ done
 
 journaled() { grep -c '"type":"boot"' "$work/state/boots.log" 2>/dev/null || true; }
 
-# run ADDR N SPREAD: one storm; prints "boots/s p50 p99 errors kinds"
+# run ADDR N SPREAD [SCRIPT_PREFIX]: one storm; prints "boots/s p50 p99 errors kinds"
 run() {
 	local out
-	out=$("$storm" "$1" "$2" "$seconds" "$kernel_bytes" "$initrd_bytes" '/ipxe?mac=' "$3")
+	out=$("$storm" "$1" "$2" "$seconds" "$kernel_bytes" "$initrd_bytes" "${4:-/ipxe?mac=}" "$3")
 	sed -n 's/.*boots_per_s=\([^ ]*\) p50_ms=\([^ ]*\) p99_ms=\([^ ]*\) errors=\([^ ]*\) .* clients_booted=\([^ ]*\) kinds=\(.*\)/\1 \2 \3 \4 booted=\5,\6/p' <<<"$out"
 }
 
@@ -136,6 +141,7 @@ for mode in $modes; do
 	spread) spread=1; tb_start_daemon ;;
 	one) spread=0; tb_start_daemon ;;
 	one128) spread=0; tb_start_daemon --max-connections-per-ip 128 ;;
+	static) spread=0; tb_start_daemon ;;
 	*) echo "bench-storm: unknown mode $mode" >&2; exit 1 ;;
 	esac
 	for n in $clients; do
@@ -144,7 +150,9 @@ for mode in $modes; do
 			read -r n_bps n_p50 n_p99 n_err n_kinds < <(run "127.0.0.1:$nginx_port" "$n" "$spread")
 		fi
 		before=$(journaled)
-		read -r t_bps t_p50 t_p99 t_err t_kinds < <(run "$bench_addr" "$n" "$spread")
+		prefix=/ipxe?mac=
+		[[ $mode != static ]] || prefix=/payloads/ipxe?mac=
+		read -r t_bps t_p50 t_p99 t_err t_kinds < <(run "$bench_addr" "$n" "$spread" "$prefix")
 		after=$(journaled)
 		if (( turn % 2 == 0 )); then
 			read -r n_bps n_p50 n_p99 n_err n_kinds < <(run "127.0.0.1:$nginx_port" "$n" "$spread")
