@@ -76,7 +76,7 @@ done
 script=$(curl -fs "$bench_url/ipxe?mac=02:ff:ff:ff:ff:ff") ||
 	{ echo "bench-storm: tinybootd serves no script: $(tail -3 "$work/daemon.log")" >&2; exit 1; }
 
-printf '%s\n' "$script" > "$work/payloads/ipxe" # for the static mode
+script_addr=$bench_addr # the address in the script's URLs
 
 free_port() { perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0")->sockport'; }
 
@@ -141,7 +141,11 @@ for mode in $modes; do
 	spread) spread=1; tb_start_daemon ;;
 	one) spread=0; tb_start_daemon ;;
 	one128) spread=0; tb_start_daemon --max-connections-per-ip 128 ;;
-	static) spread=0; tb_start_daemon ;;
+	static) # the script's URLs name this daemon's address; files younger than 2 s are not
+		# kept as ready responses (http/filecache.c): a boot server's files are older
+		spread=0; tb_start_daemon
+		printf '%s\n' "${script//$script_addr/$bench_addr}" > "$work/payloads/ipxe"
+		sleep 2.5 ;;
 	*) echo "bench-storm: unknown mode $mode" >&2; exit 1 ;;
 	esac
 	for n in $clients; do
