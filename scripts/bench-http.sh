@@ -91,37 +91,61 @@ wait_until 10 curl -fs -o /dev/null "http://127.0.0.1:$nginx_port/payloads/file-
 # server's kernels and initrds are older than that
 while (( EPOCHSECONDS - created < 3 )); do sleep 0.5; done
 
-# wrk prints "Requests/sec: N" and "Transfer/sec: N{KB,MB,GB}".
+# cpu_ticks PID...: user + system clock ticks of every thread of the processes
+cpu_ticks() {
+	local p t sum=0 f
+	for p in "$@"; do
+		for t in /proc/"$p"/task/*/stat; do
+			read -r -a f < "$t" 2>/dev/null || continue
+			sum=$((sum + f[13] + f[14]))
+		done
+	done
+	echo "$sum"
+}
+
+# run_wrk URL PID...: wrk prints "N requests in", "Requests/sec: N" and "Transfer/sec:
+# N{KB,MB,GB}"; the server's CPU time per request (µs) comes from its processes' ticks, a
+# measure the other load on the machine disturbs less than req/s.
 run_wrk() {
-	local url=$1 out
+	local url=$1 out t0 t1
+	shift
 	curl -fs -o /dev/null "$url" # warm the page cache and the ETag cache
+	t0=$(cpu_ticks "$@")
 	out=$(wrk -t"$threads" -c"$connections" -d"$duration" "$url")
-	local rps mbs
+	t1=$(cpu_ticks "$@")
+	local rps mbs n
 	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+	n=$(awk '/requests in/ {print $1}' <<<"$out")
 	mbs=$(awk '/^Transfer\/sec:/ {v=$2; u=substr(v, length(v)-1); n=substr(v, 1, length(v)-2);
 		if (u=="GB") n*=1024; else if (u=="KB") n/=1024; printf "%.1f", n}' <<<"$out")
-	echo "$rps $mbs"
+	echo "$rps $mbs $(awk -v t=$((t1 - t0)) -v n="$n" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN {printf "%.0f", n ? t * 1e6 / hz / n : 0}')"
 }
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b ? a / b : 0}'; }
 
+nginx_workers=$(pgrep -P "${pids[0]}" | tr '\n' ' ')
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-14s %5s %-10s %12s %10s\n' file round server req/s MB/s
+printf '%-14s %5s %-10s %12s %10s %12s\n' file round server req/s MB/s cpu_us/req
 summary=()
 for f in $files; do
-	n_all= t_all= per_round=
+	n_all= t_all= per_round= n_cpu= t_cpu=
 	for r in $(seq "$rounds"); do
-		read -r n_rps n_mbs < <(run_wrk "http://127.0.0.1:$nginx_port/payloads/file-$f.bin")
-		printf '%-14s %5s %-10s %12s %10s\n' "file-$f.bin" "$r" nginx "$n_rps" "$n_mbs"
-		read -r t_rps t_mbs < <(run_wrk "http://$tb_addr/payloads/file-$f.bin")
-		printf '%-14s %5s %-10s %12s %10s\n' "file-$f.bin" "$r" tinybootd "$t_rps" "$t_mbs"
+		# shellcheck disable=SC2086 # one PID per word
+		read -r n_rps n_mbs n_us < <(run_wrk "http://127.0.0.1:$nginx_port/payloads/file-$f.bin" $nginx_workers)
+		printf '%-14s %5s %-10s %12s %10s %12s\n' "file-$f.bin" "$r" nginx "$n_rps" "$n_mbs" "$n_us"
+		read -r t_rps t_mbs t_us < <(run_wrk "http://$tb_addr/payloads/file-$f.bin" "$bench_pid")
+		printf '%-14s %5s %-10s %12s %10s %12s\n' "file-$f.bin" "$r" tinybootd "$t_rps" "$t_mbs" "$t_us"
 		n_all+=" $n_rps" t_all+=" $t_rps" per_round+=" $(ratio "$t_rps" "$n_rps")"
+		n_cpu+=" $n_us" t_cpu+=" $t_us"
 	done
 	n_med=$(median <<<"$n_all") t_med=$(median <<<"$t_all")
-	summary+=("$(printf '%-14s nginx %10.1f  tinybootd %10.1f  ratio %s  (rounds:%s)' "file-$f.bin" "$n_med" "$t_med" "$(ratio "$t_med" "$n_med")" "$per_round")")
+	n_cmed=$(median <<<"$n_cpu") t_cmed=$(median <<<"$t_cpu")
+	summary+=("$(printf '%-14s nginx %10.1f  tinybootd %10.1f  ratio %s  (rounds:%s)  cpu_us/req %s vs %s: nginx/tinybootd %s' \
+		"file-$f.bin" "$n_med" "$t_med" "$(ratio "$t_med" "$n_med")" "$per_round" "$n_cmed" "$t_cmed" "$(ratio "$n_cmed" "$t_cmed")")")
 done
-echo "median req/s, tinybootd/nginx:"
+echo "medians, tinybootd/nginx (req/s) and nginx/tinybootd (server CPU per request, > 1: tinybootd spends less):"
 printf '%s\n' "${summary[@]}"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "wrk -t$threads -c$connections -d$duration, $rounds rounds alternating, $(nproc) cores, tinybootd flags: ${BENCH_TINYBOOTD_ARGS:-defaults}, $(date -u +%Y-%m-%dT%H:%MZ)"
