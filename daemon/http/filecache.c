@@ -222,3 +222,16 @@ void http_filecache_write(struct http_filecache *fc, FILE *out)
 		"with a kept response.\n# TYPE tinyboot_http_file_responses_reused_total counter\n"
 		"tinyboot_http_file_responses_reused_total %" PRIu64 "\n", reused);
 }
+
+void http_filecache_tick(struct http_filecache *fc)
+{
+	struct MHD_Response *drop[HTTP_FILECACHE_SLOTS];
+	size_t n;
+
+	if (!fc)
+		return;
+	pthread_mutex_lock(&fc->lock);
+	n = http_filecache_sweep(fc, http_filecache_now_ms(), drop);
+	pthread_mutex_unlock(&fc->lock);
+	http_filecache_destroy(drop, n);
+}

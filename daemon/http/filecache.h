@@ -31,6 +31,10 @@ void http_filecache_put(struct http_filecache *fc, int dirkey, const char *name,
 			enum http_file_policy policy, const struct stat *st,
 			struct MHD_Response *resp);
 
+/* Drop the responses unused for 10 s (at most once a second): called by a timer, so a removed
+ * file is let go of even when no request comes (http/conns.c's reaper). */
+void http_filecache_tick(struct http_filecache *fc);
+
 /* The Prometheus lines: responses kept now, requests answered with one since start. */
 void http_filecache_write(struct http_filecache *fc, FILE *out);
 

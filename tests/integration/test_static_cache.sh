@@ -11,7 +11,7 @@ mkdir -p "$T/payloads" "$T/state/artifacts"
 ART=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 mkdir "$T/state/artifacts/$ART"
 head -c 150000 /dev/urandom > "$T/state/artifacts/$ART/initrd"
-for f in a b c d e; do head -c 100000 /dev/urandom > "$T/payloads/$f.bin"; done
+for f in a b c d e g; do head -c 100000 /dev/urandom > "$T/payloads/$f.bin"; done
 head -c $((1 << 20)) /dev/urandom > "$T/payloads/mapped.bin"   # a mapped body
 head -c $((3 << 20)) /dev/urandom > "$T/payloads/large.bin"    # sent with sendfile
 sleep 2.5
@@ -117,6 +117,17 @@ test_removed_is_404() {
 	expect_status 404
 	req HEAD /payloads/d.bin
 	expect_status 404
+}
+
+# A kept response of a removed file is let go within ~11 s even when no request comes: the
+# daemon's mappings no longer hold the file.
+test_removed_file_let_go_without_requests() {
+	local f=$T/payloads/g.bin
+	expect_kept /payloads/g.bin
+	grep -q "$f" "/proc/$TB_PID/maps" || fail "g.bin is not mapped while kept"
+	rm "$f"
+	wait_until 15 eval "! grep -q '$f' /proc/$TB_PID/maps" ||
+		fail "the removed g.bin is still mapped: $(grep "$f" "/proc/$TB_PID/maps" | head -2)"
 }
 
 test_replaced_by_symlink_is_404() {
