@@ -19,6 +19,7 @@ struct nextboot;
 struct pxe_service;
 struct http_conns;
 struct http_metrics;
+struct http_filecache;
 
 struct tinyboot {
 	struct runtime_slot current;
@@ -30,6 +31,7 @@ struct tinyboot {
 	struct MHD_Daemon *mhd;
 	struct http_conns *conns; /* open connections and their deadlines (http/conns.c) */
 	struct http_metrics *metrics; /* request counters for /metrics (http/metrics.c) */
+	struct http_filecache *files; /* ready responses for static files (http/filecache.c) */
 	atomic_uint requests_in_flight;
 	atomic_uint waiting;  /* ?wait=1 requests parked on a build (capped by max-waiting) */
 	atomic_bool draining; /* set first on SIGTERM: nothing new is parked or built */

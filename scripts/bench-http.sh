@@ -1,12 +1,19 @@
 #!/bin/bash
-# bench-http: tinybootd against Debian's nginx (sendfile on) serving the same files, driven by wrk
-# in the same run. Prints requests/s and MB/s for each and the tinybootd/nginx ratio.
+# bench-http: tinybootd against Debian's nginx serving the same files, driven by wrk in the same
+# run, alternating (nginx, tinybootd, nginx, tinybootd, ...) so neither always runs on a warmer
+# or quieter machine. Prints req/s and MB/s of every run, the medians and the tinybootd/nginx
+# ratio of the medians (and of each round), and the load average before and after.
+# BENCH_DURATION (10s), BENCH_ROUNDS (2), BENCH_THREADS (2), BENCH_CONNECTIONS (64) and
+# BENCH_FILES ("150k 1m 16m") set the run; BENCH_TINYBOOTD_ARGS adds daemon flags (e.g.
+# "--connection-memory 16K").
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 duration=${BENCH_DURATION:-10s}
+rounds=${BENCH_ROUNDS:-2}
 threads=${BENCH_THREADS:-2}
 connections=${BENCH_CONNECTIONS:-64}
+files=${BENCH_FILES:-150k 1m 16m}
 work=$(mktemp -d /tmp/tinyboot-bench.XXXXXX)
 source "$here/scripts/bench-lib.sh"
 pids=()
@@ -23,25 +30,42 @@ command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || { echo "bench-http: n
 
 mkdir -p "$work/files" "$work/state" "$work/nginx"
 chmod 0755 "$work" "$work/files" # nginx workers run unprivileged
-head -c $((1 << 20)) /dev/urandom > "$work/files/file-1m.bin"
-head -c $((16 << 20)) /dev/urandom > "$work/files/file-16m.bin"
+for f in $files; do
+	case $f in
+	150k) bytes=$((150 << 10)) ;; # 150 KiB: an initrd
+	1m) bytes=$((1 << 20)) ;;      # 1 MiB: a kernel
+	16m) bytes=$((16 << 20)) ;;
+	*) echo "bench-http: unknown file size $f (150k, 1m, 16m)" >&2; exit 1 ;;
+	esac
+	head -c "$bytes" /dev/urandom > "$work/files/file-$f.bin"
+done
+created=$EPOCHSECONDS
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0")->sockport'; }
 
-# nginx: its own config, loopback, sendfile on, same worker count as tinybootd threads.
+# nginx: its own prefix, loopback, configured as well as it can be for static files: sendfile
+# (2 MiB per call, nginx's own default since 1.21.4), nopush (head and file start in one
+# segment), nodelay, open files and their metadata cached, one worker per core, keep-alive
+# without a request limit.
 nginx_port=$(free_port)
 cat > "$work/nginx/nginx.conf" <<CONF
-worker_processes $(nproc);
+worker_processes auto;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log;
 $( [[ $(id -u) -eq 0 ]] && echo "user nobody nogroup;" )
 daemon off;
-events { worker_connections 1024; }
+events { worker_connections 4096; }
 http {
 	access_log off;
 	sendfile on;
+	sendfile_max_chunk 2m;
 	tcp_nopush on;
-	keepalive_requests 100000;
+	tcp_nodelay on;
+	keepalive_requests 1000000;
+	keepalive_timeout 75s;
+	open_file_cache max=1000 inactive=60s;
+	open_file_cache_valid 60s;
+	open_file_cache_errors on;
 	client_body_temp_path $work/nginx/body;
 	proxy_temp_path $work/nginx/proxy;
 	fastcgi_temp_path $work/nginx/fastcgi;
@@ -58,31 +82,70 @@ CONF
 /usr/sbin/nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 pids+=($!)
 
-bench_daemon_start --state "$work/state" --payloads "$work/files"
+# shellcheck disable=SC2086 # flags, split on purpose
+bench_daemon_start --state "$work/state" --payloads "$work/files" ${BENCH_TINYBOOTD_ARGS:-}
 tb_addr=$bench_addr
-wait_until 10 curl -fs -o /dev/null "http://127.0.0.1:$nginx_port/payloads/file-1m.bin" ||
+wait_until 10 curl -fs -o /dev/null "http://127.0.0.1:$nginx_port/payloads/file-${files%% *}.bin" ||
 	{ echo "bench-http: nginx did not start: $(tail -3 "$work/nginx/error.log" 2>/dev/null)" >&2; exit 1; }
+# tinybootd keeps a ready response only for files unchanged for 2 s (http/filecache.c); a boot
+# server's kernels and initrds are older than that
+while (( EPOCHSECONDS - created < 3 )); do sleep 0.5; done
 
-# wrk prints "Requests/sec: N" and "Transfer/sec: N{KB,MB,GB}".
-run_wrk() {
-	local url=$1 out
-	curl -fs -o /dev/null "$url" # warm the page cache and the ETag cache
-	out=$(wrk -t"$threads" -c"$connections" -d"$duration" "$url")
-	local rps mbs
-	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-	mbs=$(awk '/^Transfer\/sec:/ {v=$2; u=substr(v, length(v)-1); n=substr(v, 1, length(v)-2);
-		if (u=="GB") n*=1024; else if (u=="KB") n/=1024; printf "%.1f", n}' <<<"$out")
-	echo "$rps $mbs"
+# cpu_ticks PID...: user + system clock ticks of every thread of the processes
+cpu_ticks() {
+	local p t sum=0 f
+	for p in "$@"; do
+		for t in /proc/"$p"/task/*/stat; do
+			read -r -a f < "$t" 2>/dev/null || continue
+			sum=$((sum + f[13] + f[14]))
+		done
+	done
+	echo "$sum"
 }
 
-printf '%-10s %-10s %12s %10s\n' file server req/s MB/s
-fail=0
-for f in file-1m.bin file-16m.bin; do
-	read -r n_rps n_mbs < <(run_wrk "http://127.0.0.1:$nginx_port/payloads/$f")
-	read -r t_rps t_mbs < <(run_wrk "http://$tb_addr/payloads/$f")
-	printf '%-10s %-10s %12s %10s\n' "$f" nginx "$n_rps" "$n_mbs" "$f" tinybootd "$t_rps" "$t_mbs"
-	ratio=$(awk -v a="$t_rps" -v b="$n_rps" 'BEGIN {printf "%.2f", a / b}')
-	echo "$f tinybootd/nginx ratio: $ratio"
+# run_wrk URL PID...: wrk prints "N requests in", "Requests/sec: N" and "Transfer/sec:
+# N{KB,MB,GB}"; the server's CPU time per request (µs) comes from its processes' ticks, a
+# measure the other load on the machine disturbs less than req/s.
+run_wrk() {
+	local url=$1 out t0 t1
+	shift
+	curl -fs -o /dev/null "$url" # warm the page cache and the ETag cache
+	t0=$(cpu_ticks "$@")
+	out=$(wrk -t"$threads" -c"$connections" -d"$duration" "$url")
+	t1=$(cpu_ticks "$@")
+	local rps mbs n
+	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+	n=$(awk '/requests in/ {print $1}' <<<"$out")
+	mbs=$(awk '/^Transfer\/sec:/ {v=$2; u=substr(v, length(v)-1); n=substr(v, 1, length(v)-2);
+		if (u=="GB") n*=1024; else if (u=="KB") n/=1024; printf "%.1f", n}' <<<"$out")
+	echo "$rps $mbs $(awk -v t=$((t1 - t0)) -v n="$n" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN {printf "%.0f", n ? t * 1e6 / hz / n : 0}')"
+}
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b ? a / b : 0}'; }
+
+nginx_workers=$(pgrep -P "${pids[0]}" | tr '\n' ' ')
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-14s %5s %-10s %12s %10s %12s\n' file round server req/s MB/s cpu_us/req
+summary=()
+for f in $files; do
+	n_all= t_all= per_round= n_cpu= t_cpu=
+	for r in $(seq "$rounds"); do
+		# shellcheck disable=SC2086 # one PID per word
+		read -r n_rps n_mbs n_us < <(run_wrk "http://127.0.0.1:$nginx_port/payloads/file-$f.bin" $nginx_workers)
+		printf '%-14s %5s %-10s %12s %10s %12s\n' "file-$f.bin" "$r" nginx "$n_rps" "$n_mbs" "$n_us"
+		read -r t_rps t_mbs t_us < <(run_wrk "http://$tb_addr/payloads/file-$f.bin" "$bench_pid")
+		printf '%-14s %5s %-10s %12s %10s %12s\n' "file-$f.bin" "$r" tinybootd "$t_rps" "$t_mbs" "$t_us"
+		n_all+=" $n_rps" t_all+=" $t_rps" per_round+=" $(ratio "$t_rps" "$n_rps")"
+		n_cpu+=" $n_us" t_cpu+=" $t_us"
+	done
+	n_med=$(median <<<"$n_all") t_med=$(median <<<"$t_all")
+	n_cmed=$(median <<<"$n_cpu") t_cmed=$(median <<<"$t_cpu")
+	summary+=("$(printf '%-14s nginx %10.1f  tinybootd %10.1f  ratio %s  (rounds:%s)  cpu_us/req %s vs %s: nginx/tinybootd %s' \
+		"file-$f.bin" "$n_med" "$t_med" "$(ratio "$t_med" "$n_med")" "$per_round" "$n_cmed" "$t_cmed" "$(ratio "$n_cmed" "$t_cmed")")")
 done
-echo "wrk -t$threads -c$connections -d$duration on $(nproc) cores, $(date -u +%Y-%m-%d)"
-exit $fail
+echo "medians, tinybootd/nginx (req/s) and nginx/tinybootd (server CPU per request, > 1: tinybootd spends less):"
+printf '%s\n' "${summary[@]}"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "wrk -t$threads -c$connections -d$duration, $rounds rounds alternating, $(nproc) cores, tinybootd flags: ${BENCH_TINYBOOTD_ARGS:-defaults}, $(date -u +%Y-%m-%dT%H:%MZ)"

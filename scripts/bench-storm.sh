@@ -6,12 +6,15 @@
 # (script request start -> initrd fully received), errors by kind, tinybootd's ratio to nginx.
 # Nothing is built: the kernel (1 MiB) and initrd (150 KB) of variant net are a faked artifact.
 #
-# Modes (BENCH_STORM_MODES, default "spread one one128"):
+# Modes (BENCH_STORM_MODES, default "spread one"):
 #   spread  client i connects from its own address 127.0.(i/200).(i%200+2): a rack of machines,
-#           the daemon on its default limits (max-connections-per-ip 128)
-#   one     every client from 127.0.0.1 (a rack behind one NAT address), the daemon with
-#           --max-connections-per-ip 1000 (with the default 128 the clients past it are reset)
-#   one128  every client from 127.0.0.1, default limits: shows what a NAT'ed rack gets today
+#           the daemon on its default limits
+#   one     every client from 127.0.0.1 (a rack behind one NAT address, or a site cache), the
+#           daemon on its default limits (max-connections-per-ip 0: no limit of its own)
+#   one128  every client from 127.0.0.1, the daemon with --max-connections-per-ip 128 (the old
+#           default): the clients past it are reset
+#   static  as one, but tinybootd too answers the script from a static file (its own script,
+#           saved in its payload directory): static serving alone, the same work as nginx's
 # Errors count failed attempts by kind (reset, eof-before-response, http-503, timeout (10 s
 # without progress), kernel-size, ...); after one a client reconnects 100 ms later and starts a
 # new boot. "journaled" is the number of boots tinybootd wrote to STATE/boots.log meanwhile:
@@ -22,7 +25,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${BENCH_STORM_SECONDS:-10}
 clients=${BENCH_STORM_CLIENTS:-100 300 500}
-modes=${BENCH_STORM_MODES:-spread one one128}
+modes=${BENCH_STORM_MODES:-spread one}
 kernel_bytes=$((1 << 20))
 initrd_bytes=150000
 work=$(mktemp -d /tmp/tinyboot-storm.XXXXXX)
@@ -42,7 +45,7 @@ command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || { echo "bench-storm: 
 storm=${STORM:-$here/build/storm}
 [[ -x $storm ]] || { echo "bench-storm: $storm missing (make bench-storm builds it)" >&2; exit 1; }
 
-mkdir -p "$work/files" "$work/state" "$work/www" "$work/nginx"
+mkdir -p "$work/files" "$work/state" "$work/www" "$work/nginx" "$work/payloads"
 chmod 0755 "$work" "$work/files" "$work/www" # nginx workers run unprivileged
 head -c "$kernel_bytes" /dev/urandom > "$work/files/bzImage"
 head -c "$initrd_bytes" /dev/urandom > "$work/files/initrd"
@@ -54,7 +57,8 @@ sed 's|^url = .*|url = file:///nonexistent/tinyboot-bench/source.tar.xz|' "$here
 tb_start_daemon() {
 	bench_daemon_stop
 	bench_daemon_start --state "$work/state" --recipes "$here/images" --kernel-config "$here/kernel-config" \
-		--rootfs "$here/rootfs" --sources "$work/sources.conf" --machines "$work/machines.conf" "$@"
+		--rootfs "$here/rootfs" --sources "$work/sources.conf" --machines "$work/machines.conf" \
+		--payloads "$work/payloads" "$@"
 }
 
 # Fake a built net: the store's index entry for its build id and an artifact directory holding
@@ -72,6 +76,8 @@ done
 script=$(curl -fs "$bench_url/ipxe?mac=02:ff:ff:ff:ff:ff") ||
 	{ echo "bench-storm: tinybootd serves no script: $(tail -3 "$work/daemon.log")" >&2; exit 1; }
 
+script_addr=$bench_addr # the address in the script's URLs
+
 free_port() { perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0")->sockport'; }
 
 # nginx: its own prefix, loopback, configured as well as it can be for static files. /ipxe is
@@ -88,11 +94,14 @@ events { worker_connections 4096; }
 http {
 	access_log off;
 	sendfile on;
+	sendfile_max_chunk 2m;
 	tcp_nopush on;
+	tcp_nodelay on;
 	keepalive_requests 1000000;
 	keepalive_timeout 75s;
 	open_file_cache max=1000 inactive=60s;
 	open_file_cache_valid 60s;
+	open_file_cache_errors on;
 	client_body_temp_path $work/nginx/body;
 	proxy_temp_path $work/nginx/proxy;
 	fastcgi_temp_path $work/nginx/fastcgi;
@@ -116,21 +125,27 @@ done
 
 journaled() { grep -c '"type":"boot"' "$work/state/boots.log" 2>/dev/null || true; }
 
-# run ADDR N SPREAD: one storm; prints "boots/s p50 p99 errors kinds"
+# run ADDR N SPREAD [SCRIPT_PREFIX]: one storm; prints "boots/s p50 p99 errors kinds"
 run() {
 	local out
-	out=$("$storm" "$1" "$2" "$seconds" "$kernel_bytes" "$initrd_bytes" '/ipxe?mac=' "$3")
+	out=$("$storm" "$1" "$2" "$seconds" "$kernel_bytes" "$initrd_bytes" "${4:-/ipxe?mac=}" "$3")
 	sed -n 's/.*boots_per_s=\([^ ]*\) p50_ms=\([^ ]*\) p99_ms=\([^ ]*\) errors=\([^ ]*\) .* clients_booted=\([^ ]*\) kinds=\(.*\)/\1 \2 \3 \4 booted=\5,\6/p' <<<"$out"
 }
 
 fmt='%-7s %5s %-10s %9s %9s %9s %8s  %s\n'
 turn=0
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf "$fmt" mode N server boots/s p50_ms p99_ms errors "clients booted, error kinds; journaled boots"
 for mode in $modes; do
 	case $mode in
 	spread) spread=1; tb_start_daemon ;;
-	one) spread=0; tb_start_daemon --max-connections-per-ip 1000 ;;
-	one128) spread=0; tb_start_daemon ;;
+	one) spread=0; tb_start_daemon ;;
+	one128) spread=0; tb_start_daemon --max-connections-per-ip 128 ;;
+	static) # the script's URLs name this daemon's address; files younger than 2 s are not
+		# kept as ready responses (http/filecache.c): a boot server's files are older
+		spread=0; tb_start_daemon
+		printf '%s\n' "${script//$script_addr/$bench_addr}" > "$work/payloads/ipxe"
+		sleep 2.5 ;;
 	*) echo "bench-storm: unknown mode $mode" >&2; exit 1 ;;
 	esac
 	for n in $clients; do
@@ -139,7 +154,9 @@ for mode in $modes; do
 			read -r n_bps n_p50 n_p99 n_err n_kinds < <(run "127.0.0.1:$nginx_port" "$n" "$spread")
 		fi
 		before=$(journaled)
-		read -r t_bps t_p50 t_p99 t_err t_kinds < <(run "$bench_addr" "$n" "$spread")
+		prefix=/ipxe?mac=
+		[[ $mode != static ]] || prefix=/payloads/ipxe?mac=
+		read -r t_bps t_p50 t_p99 t_err t_kinds < <(run "$bench_addr" "$n" "$spread" "$prefix")
 		after=$(journaled)
 		if (( turn % 2 == 0 )); then
 			read -r n_bps n_p50 n_p99 n_err n_kinds < <(run "127.0.0.1:$nginx_port" "$n" "$spread")

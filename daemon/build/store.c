@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -520,6 +521,20 @@ int store_artifact_open(const struct store *s, const char *artifact)
 		return -ENOENT;
 	fd = openat(s->artifacts_fd, artifact, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
+}
+
+int store_artifact_stat(const struct store *s, const char *artifact, const char *name,
+			struct stat *st)
+{
+	char rel[DIGEST_HEX_LEN + 1 + NAME_MAX + 1];
+	int n;
+
+	if (!digest_is_hex(artifact) || strchr(name, '/'))
+		return -ENOENT;
+	n = snprintf(rel, sizeof(rel), "%s/%s", artifact, name);
+	if (n < 0 || (size_t)n >= sizeof(rel))
+		return -ENAMETOOLONG;
+	return fstatat(s->artifacts_fd, rel, st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
 int store_list_built(const struct store *s, store_built_fn fn, void *arg)

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "lib/digest.h"
@@ -118,6 +119,11 @@ int store_artifact_publish(const struct store *s, const char *tmp, const char *i
 int store_index_get(const struct store *s, const char *id, char artifact[DIGEST_HEX_LEN]);
 /* The directory of a published artifact (O_DIRECTORY fd) or -errno; -ENOENT for a bad name. */
 int store_artifact_open(const struct store *s, const char *artifact);
+/* lstat HASH/NAME in the artifact cache without opening anything. A link in the middle is not
+ * refused here: callers compare what it finds with a file they opened the safe way
+ * (store_artifact_open, then no link followed). */
+int store_artifact_stat(const struct store *s, const char *artifact, const char *name,
+			struct stat *st);
 /* Every indexed build whose artifact has a manifest (directory order); the manifest is
  * borrowed for the call. Never lists what is still being assembled in tmp/. */
 typedef void (*store_built_fn)(void *arg, const char *id, const char *artifact, json_t *manifest);

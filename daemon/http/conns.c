@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/filecache.h"
 #include "lib/log.h"
 
 #define HTTP_CONNS_TICK_MS 1000 /* deadlines are checked at least this often */
@@ -301,6 +302,7 @@ static void *http_conns_reaper(void *arg)
 		}
 		pthread_mutex_unlock(&cs->lock);
 		http_conns_log(cs, now, false, head_s, body_s);
+		http_filecache_tick(cs->tb->files); /* kept responses of removed files let go */
 		if (next && next - now < (uint64_t)timeout)
 			timeout = (int)(next - now);
 		if (timeout < HTTP_CONNS_NAP_MS)

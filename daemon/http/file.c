@@ -4,15 +4,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "build/builder.h"
 #include "build/served.h"
 #include "build/store.h"
+#include "http/filecache.h"
 #include "http/httpdate.h"
 #include "http/range.h"
 #include "http/reply.h"
@@ -100,8 +104,62 @@ static bool http_file_if_range_ok(const char *if_range, const char *etag, time_t
 	return httpdate_parse(if_range, &t) == 0 && t == mtime;
 }
 
+/* Where a file was found: the key its response is kept under (http/filecache.c). */
+#define HTTP_FILE_KEY_ARTIFACTS (-2) /* never a directory fd */
+
+struct http_file_key {
+	int dirkey;
+	const char *name; /* as the directory sees it: NAME or HASH/NAME */
+};
+
+/* Whole files up to this size are answered from a read-only shared mapping rather than with
+ * sendfile(2). libmicrohttpd 0.9.75 sends a file body in 128 KiB sendfile calls, after the
+ * head in a call of its own and three TCP_CORK/TCP_NODELAY changes, and holds the response's
+ * mutex across each sendfile: a response kept for many connections would make the worker
+ * threads take turns. A buffer body goes out with the head in one sendmsg, with no lock.
+ * The kernel copies the bytes (sendfile would not): cheaper below a few MiB, dearer above
+ * (measured: scripts/bench-http.sh). libmicrohttpd never reads the body itself (no TLS, a
+ * known length: never chunked), so a file truncated under the mapping makes sendmsg fail
+ * with EFAULT (the connection is closed), never a SIGBUS. */
+#define HTTP_FILE_MAP_MAX ((uint64_t)2 << 20)
+
+struct http_file_map {
+	void *p;
+	size_t len;
+};
+
+static void http_file_unmap(void *cls)
+{
+	struct http_file_map *m = cls;
+
+	munmap(m->p, m->len);
+	free(m);
+}
+
+/* A response whose body is the file's mapping, unmapped with the last reference; NULL: use
+ * the fd. MAP_POPULATE: one call maps every page, rather than a fault per page later. */
+static struct MHD_Response *http_file_mapped(int fd, uint64_t size)
+{
+	struct http_file_map *m = malloc(sizeof(*m));
+	struct MHD_Response *resp;
+
+	if (!m)
+		return NULL;
+	m->len = size;
+	m->p = mmap(NULL, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+	if (m->p == MAP_FAILED) {
+		free(m);
+		return NULL;
+	}
+	resp = MHD_create_response_from_buffer_with_free_callback_cls(size, m->p, http_file_unmap, m);
+	if (!resp)
+		http_file_unmap(m);
+	return resp;
+}
+
 static enum MHD_Result http_file_answer(struct request *r, int fd, const struct stat *st,
-					const char *name, enum http_file_policy policy)
+					const char *name, enum http_file_policy policy,
+					const struct http_file_key *key)
 {
 	struct MHD_Connection *c = r->conn;
 	const char *inm, *ims, *range_hdr, *if_range;
@@ -162,6 +220,9 @@ static enum MHD_Result http_file_answer(struct request *r, int fd, const struct 
 	if (length == 0) {
 		close(fd);
 		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	} else if (status == MHD_HTTP_OK && length <= HTTP_FILE_MAP_MAX &&
+		   (resp = http_file_mapped(fd, length))) {
+		close(fd); /* the mapping keeps the file */
 	} else {
 		/* MHD owns fd from here and sends it with sendfile(2). */
 		resp = MHD_create_response_from_fd_at_offset64(length, fd, start);
@@ -176,6 +237,17 @@ static enum MHD_Result http_file_answer(struct request *r, int fd, const struct 
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
 	http_file_validators(resp, etag, modified, policy);
 	r->body_bytes = length;
+	/* the whole file: kept for the next requests of this version (never while draining,
+	 * when http_send adds Connection: close to the response) */
+	if (status == MHD_HTTP_OK && length == size && length > 0 &&
+	    !atomic_load(&r->tb->draining)) {
+		enum MHD_Result ret;
+
+		r->status = status;
+		ret = MHD_queue_response(r->conn, status, resp);
+		http_filecache_put(r->tb->files, key->dirkey, key->name, policy, st, resp);
+		return ret;
+	}
 	return http_send(r, status, resp);
 }
 
@@ -205,8 +277,21 @@ static enum MHD_Result http_file_open_failed(struct request *r, const char *name
 	}
 }
 
-enum MHD_Result http_file_serve(struct request *r, int dirfd, const char *name,
-				enum http_file_policy policy)
+/* A kept response fits plain GET and HEAD; conditional and range requests are answered from
+ * the file itself (rare: iPXE and the kernels' loaders send neither). */
+static bool http_file_plain(struct request *r)
+{
+	struct MHD_Connection *c = r->conn;
+
+	return !atomic_load(&r->tb->draining) &&
+	       !MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE) &&
+	       !MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH) &&
+	       !MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+}
+
+static enum MHD_Result http_file_serve_keyed(struct request *r, int dirfd, const char *name,
+					     enum http_file_policy policy,
+					     const struct http_file_key *key)
 {
 	struct stat st;
 	int fd;
@@ -214,20 +299,54 @@ enum MHD_Result http_file_serve(struct request *r, int dirfd, const char *name,
 	fd = http_file_open(dirfd, name, &st);
 	if (fd < 0)
 		return http_file_open_failed(r, name, fd);
-	return http_file_answer(r, fd, &st, name, policy);
+	return http_file_answer(r, fd, &st, name, policy, key);
+}
+
+enum MHD_Result http_file_serve(struct request *r, int dirfd, const char *name,
+				enum http_file_policy policy)
+{
+	struct http_file_key key = { dirfd, name };
+	enum MHD_Result ret;
+	struct stat st;
+
+	/* the kept response, while an lstat finds the same file (no link is ever followed) */
+	if (r->tb->files && http_file_plain(r)) {
+		bool found = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+
+		if (http_filecache_serve(r->tb->files, r, dirfd, name, policy, found ? &st : NULL,
+					 &ret))
+			return ret;
+	}
+	return http_file_serve_keyed(r, dirfd, name, policy, &key);
 }
 
 enum MHD_Result http_file_serve_artifact(struct request *r, const char *hash, const char *name)
 {
+	const struct store *store = builder_store(r->tb->builder);
+	char rel[DIGEST_HEX_LEN + 1 + NAME_MAX + 1];
+	struct http_file_key key = { HTTP_FILE_KEY_ARTIFACTS, rel };
 	enum MHD_Result ret;
-	int dirfd;
+	struct stat st;
+	int dirfd, rc;
 
+	/* The kept response while an lstat of HASH/NAME finds the very file it was made from;
+	 * that file was opened below, the safe way, so a link met on the way cannot lead
+	 * anywhere else. Saves opening the artifact's directory and the file. */
+	snprintf(rel, sizeof(rel), "%.64s/%.255s", hash, name);
+	if (r->tb->files && http_file_plain(r)) {
+		rc = store_artifact_stat(store, hash, name, &st);
+		if (http_filecache_serve(r->tb->files, r, key.dirkey, rel, HTTP_FILE_IMMUTABLE,
+					 rc ? NULL : &st, &ret)) {
+			served_note(store_served(store), hash); /* retention's LRU order */
+			return ret;
+		}
+	}
 	/* the store takes only a 64-hex name and never follows a link to the directory */
-	dirfd = store_artifact_open(builder_store(r->tb->builder), hash);
+	dirfd = store_artifact_open(store, hash);
 	if (dirfd < 0)
 		return http_send_error(r, MHD_HTTP_NOT_FOUND, "no such artifact");
-	served_note(store_served(builder_store(r->tb->builder)), hash); /* retention's LRU order */
-	ret = http_file_serve(r, dirfd, name, HTTP_FILE_IMMUTABLE);
+	served_note(store_served(store), hash); /* retention's LRU order */
+	ret = http_file_serve_keyed(r, dirfd, name, HTTP_FILE_IMMUTABLE, &key);
 	close(dirfd);
 	return ret;
 }

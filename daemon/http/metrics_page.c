@@ -8,6 +8,7 @@
 #include "build/builder.h"
 #include "build/store_usage.h"
 #include "http/conns.h"
+#include "http/filecache.h"
 #include "http/metrics.h"
 #include "http/reply.h"
 #include "lib/histogram.h"
@@ -151,6 +152,7 @@ enum MHD_Result http_metrics_page(struct request *r)
 	http_metrics_page_family(out, "tinyboot_http_connections_open", "gauge",
 				 "HTTP connections open now.");
 	fprintf(out, "tinyboot_http_connections_open %u\n", http_conns_open(tb->conns));
+	http_filecache_write(tb->files, out);
 	if (tb->builder) {
 		http_metrics_page_builds(out, tb->builder);
 		http_metrics_page_cache(out, builder_store(tb->builder));

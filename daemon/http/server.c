@@ -11,6 +11,7 @@
 
 #include "http/conns.h"
 #include "http/drain.h"
+#include "http/filecache.h"
 #include "http/metrics.h"
 #include "http/reply.h"
 #include "http/request.h"
@@ -167,9 +168,16 @@ static void http_server_completed(void *cls, struct MHD_Connection *conn, void *
 int http_start(struct tinyboot *tb, int listen_fd)
 {
 	const struct options *o = &tb->current.rt->opts;
-	unsigned threads = o->threads;
+	unsigned threads = o->threads, per_ip = o->max_connections_per_ip;
 	int rc;
 
+	/* No per-address limit by default: a rack behind one NAT address, or a site cache in front
+	 * of tinybootd, is one address for hundreds of machines, and libmicrohttpd resets the
+	 * connections past the limit at once. Slow or hostile clients are held off by
+	 * header-timeout, body-timeout and max-connections shedding (http/conns.c) instead. A limit
+	 * at or above max-connections could never refuse anything: not set at all then. */
+	if (per_ip == 0 || per_ip >= o->max_connections)
+		per_ip = 0;
 	if (threads == 0) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -178,8 +186,16 @@ int http_start(struct tinyboot *tb, int listen_fd)
 	rc = http_metrics_new(&tb->metrics);
 	if (rc)
 		return rc;
+	rc = http_filecache_new(&tb->files);
+	if (rc) {
+		http_metrics_free(tb->metrics);
+		tb->metrics = NULL;
+		return rc;
+	}
 	rc = http_conns_new(tb, o->max_connections, listen_fd, &tb->conns);
 	if (rc) {
+		http_filecache_free(tb->files);
+		tb->files = NULL;
 		http_metrics_free(tb->metrics);
 		tb->metrics = NULL;
 		return rc;
@@ -195,16 +211,19 @@ int http_start(struct tinyboot *tb, int listen_fd)
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout,
 		MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_connections_per_ip,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)o->connection_memory,
 		MHD_OPTION_NOTIFY_COMPLETED, http_server_completed, tb,
 		MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, tb->conns,
 		MHD_OPTION_UNESCAPE_CALLBACK, http_server_unescape, NULL,
 		MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
+		/* last: MHD_OPTION_END here when there is no per-address limit */
+		per_ip ? MHD_OPTION_PER_IP_CONNECTION_LIMIT : MHD_OPTION_END, per_ip,
 		MHD_OPTION_END);
 	if (!tb->mhd) {
 		http_conns_free(tb->conns);
 		tb->conns = NULL;
+		http_filecache_free(tb->files);
+		tb->files = NULL;
 		http_metrics_free(tb->metrics);
 		tb->metrics = NULL;
 		return -EIO;
@@ -240,6 +259,8 @@ void http_drain_and_stop(struct tinyboot *tb, unsigned seconds)
 	tb->mhd = NULL;
 	http_conns_free(tb->conns); /* after MHD_stop_daemon: it reports every close */
 	tb->conns = NULL;
+	http_filecache_free(tb->files); /* after MHD_stop_daemon: nothing is served any more */
+	tb->files = NULL;
 	http_metrics_free(tb->metrics); /* after MHD_stop_daemon: it completes every request */
 	tb->metrics = NULL;
 	http_drain_close(&d);
