@@ -1,5 +1,5 @@
-/* store.c - the layout of the state directory: areas, atomic publish, index, failure records,
- * memo, build logs, manifests, tmp clean-up and the lock that keeps it to one daemon. */
+/* store.c - the layout of the state directory: areas, atomic publish, index, memo, manifests,
+ * tmp clean-up and the lock that keeps it to one daemon. */
 #include "build/store.h"
 
 #include <dirent.h>
@@ -15,24 +15,13 @@
 #include <unistd.h>
 
 #include "build/served.h"
+#include "build/store_private.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 
-#define STORE_PATH_MAX 4096
 #define STORE_SMALL_MAX (64 * 1024)  /* index entries and failure records */
-#define STORE_LOG_MAX (64 << 20)
 #define STORE_MANIFEST_MAX (4 << 20)
-#define STORE_TAIL_LINES 40
-#define STORE_TAIL_MAX (16 * 1024)
 
-/* Areas only this file touches, after the public ones. */
-enum {
-	STORE_INDEX = STORE_AREA_COUNT, /* ID: the artifact build ID published */
-	STORE_FAILED,                   /* ID: why build ID failed, then its log's tail */
-	STORE_MEMO,                     /* KIND-INPUTS: the key those inputs gave */
-	STORE_BUILDS,                   /* ID.log */
-	STORE_AREAS_ALL
-};
 
 static const struct {
 	const char *dir;
@@ -85,7 +74,7 @@ static bool store_name_ok(const char *name)
 	return *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
-static int store_path_in(const struct store *s, int area, const char *name, const char *file,
+int store_path_in(const struct store *s, int area, const char *name, const char *file,
 			 char *buf, size_t len)
 {
 	if ((name && !store_name_ok(name)) || (file && !store_name_ok(file)))
@@ -384,48 +373,6 @@ void store_memo_put(const struct store *s, enum store_area area, const char *inp
 	fsutil_write_atomic(path, key, strlen(key));
 }
 
-static int store_log_path(const struct store *s, const char *id, char *buf, size_t len)
-{
-	char name[DIGEST_HEX_LEN + 8];
-
-	if (fsutil_path(name, sizeof(name), "%s.log", id))
-		return -EINVAL;
-	return store_path_in(s, STORE_BUILDS, name, NULL, buf, len);
-}
-
-int store_log_open(const struct store *s, const char *id, char *path, size_t pathlen)
-{
-	int rc = store_log_path(s, id, path, pathlen), fd;
-
-	if (rc)
-		return rc;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-	return fd < 0 ? -errno : fd;
-}
-
-char *store_log_tail(const struct store *s, const char *id)
-{
-	char path[STORE_PATH_MAX], *text = NULL, *start, *tail;
-	size_t len = 0;
-	int lines = 0;
-
-	if (store_log_path(s, id, path, sizeof(path)) ||
-	    fsutil_read_file(path, STORE_LOG_MAX, &text, &len))
-		return strdup("(no build log)");
-	/* walk back over STORE_TAIL_LINES lines (a final newline does not count) */
-	start = text + len;
-	while (start > text) {
-		if (start[-1] == '\n' && start != text + len && ++lines > STORE_TAIL_LINES)
-			break;
-		if ((size_t)(text + len - start) >= STORE_TAIL_MAX)
-			break;
-		start--;
-	}
-	tail = strdup(start);
-	free(text);
-	return tail;
-}
-
 int store_manifest_save(const char *dir, const json_t *manifest)
 {
 	char path[STORE_PATH_MAX];
@@ -489,7 +436,7 @@ int store_artifact_publish(const struct store *s, const char *tmp, const char *i
 	return rc;
 }
 
-static int store_read_small(const struct store *s, int area, const char *id, char **out)
+int store_read_small(const struct store *s, int area, const char *id, char **out)
 {
 	char path[STORE_PATH_MAX];
 	int rc = store_path_in(s, area, id, NULL, path, sizeof(path));
@@ -598,47 +545,4 @@ int store_forget(const struct store *s, enum store_area area,
 		rc = -errno;
 	closedir(d);
 	return rc;
-}
-
-int store_failure_put(const struct store *s, const char *id, const char *error)
-{
-	char path[STORE_PATH_MAX], *tail, *text = NULL;
-	int rc;
-
-	rc = store_path_in(s, STORE_FAILED, id, NULL, path, sizeof(path));
-	if (rc)
-		return rc;
-	tail = store_log_tail(s, id);
-	if (!tail || asprintf(&text, "%s\n%s", error, tail) < 0) {
-		free(tail);
-		return -ENOMEM;
-	}
-	rc = fsutil_write_atomic(path, text, strlen(text));
-	free(text);
-	free(tail);
-	return rc;
-}
-
-int store_failure_get(const struct store *s, const char *id, char *error, size_t errlen, char **tail)
-{
-	char *text = NULL, *nl;
-
-	*tail = NULL;
-	if (store_read_small(s, STORE_FAILED, id, &text))
-		return -ENOENT;
-	nl = strchr(text, '\n');
-	if (nl)
-		*nl = '\0';
-	snprintf(error, errlen, "%s", text);
-	*tail = nl ? strdup(nl + 1) : NULL;
-	free(text);
-	return 0;
-}
-
-void store_failure_clear(const struct store *s, const char *id)
-{
-	char path[STORE_PATH_MAX];
-
-	if (store_path_in(s, STORE_FAILED, id, NULL, path, sizeof(path)) == 0)
-		unlink(path);
 }
