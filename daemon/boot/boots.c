@@ -1,5 +1,5 @@
 /* boots.c - boot records: created, noted, failed and reported, journaled before memory changes;
- * reports wait for a committer thread that makes many durable with one fdatasync. */
+ * new boots and reports wait for a committer thread that makes many durable with one fdatasync. */
 #include "boot/boots.h"
 
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "boot/bootlog.h"
+#include "boot/boots_internal.h"
 #include "boot/bootset.h"
 #include "boot/journal.h"
 #include "boot/report.h"
@@ -18,41 +19,10 @@
 #include "lib/log.h"
 #include "lib/names.h"
 
-/* A report written to the journal, waiting for the sync that makes it durable. */
-struct boots_waiter {
-	struct boots_waiter *next;
-	char token[BOOTS_TOKEN_LEN];
-	bool ok;
-	char *stored; /* the report text memory takes once it is durable */
-	double at;
-	boots_done_fn done;
-	void *arg;
-};
-
-struct boots {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;    /* the committer: reports wait, or stop */
-	pthread_t committer;
-	bool committer_running, stopping;
-	bool syncing;           /* the committer's fdatasync runs, outside the lock */
-	struct boots_waiter *waiting, **waiting_end; /* written, not in a sync yet */
-	struct journal *journal;
-	struct bootset *set;
-	size_t compact_bytes;
-	unsigned keep_archives;
-	off_t compact_at; /* the journal is compacted once it is this large */
-	struct histogram report_delay; /* report time minus "kernel sent" time, this run's reports */
-};
-
 /* A guest reports once its payloads ran: seconds for a tiny initramfs, minutes for real work. */
 static const double boots_report_delay_bounds[] = { 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800 };
 
-static const char *const boots_outcome_names[BOOTS_OUTCOMES] = {
-	[BOOTS_OK] = "ok", [BOOTS_FAILED] = "failed", [BOOTS_TIMED_OUT] = "timed out",
-	[BOOTS_PENDING] = "pending",
-};
-
-static double boots_now(void)
+double boots_now(void)
 {
 	struct timespec ts;
 
@@ -184,31 +154,59 @@ void boots_free(struct boots *b)
 	free(b);
 }
 
-int boots_create(struct boots *b, const struct boots_new *n, char token[BOOTS_TOKEN_LEN])
+/* Under the lock: w's record is written; it waits for the committer's next sync. */
+static void boots_wait(struct boots *b, struct boots_waiter *w)
+{
+	*b->waiting_end = w;
+	b->waiting_end = &w->next;
+	pthread_cond_signal(&b->wake);
+}
+
+static void boots_waiter_free(struct boots_waiter *w)
+{
+	free(w->created);
+	free(w->stored);
+	free(w);
+}
+
+int boots_create_async(struct boots *b, const struct boots_new *n, char token[BOOTS_TOKEN_LEN],
+		       boots_done_fn done, void *arg)
 {
 	unsigned char rnd[16];
-	double now = boots_now();
-	struct boot *bt;
+	struct boots_waiter *w;
+	char *text;
 	int rc;
 
-	if (!n || !n->machine)
+	if (!n || !n->machine || !done)
 		return -EINVAL;
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return -EIO;
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(token + 2 * i, 3, "%02x", rnd[i]);
-	bt = bootset_boot_new(token, n, now, true);
-	if (!bt)
+	w = calloc(1, sizeof(*w));
+	if (!w)
 		return -ENOMEM;
-	pthread_mutex_lock(&b->lock);
-	rc = boots_journal(b, bootlog_boot_line(bt), false);
-	if (rc) {
-		free(bt);
-	} else {
-		bootset_add(b->set, bt);
-		boots_journal_done(b);
+	w->created = bootset_boot_new(token, n, boots_now(), true);
+	if (!w->created) {
+		free(w);
+		return -ENOMEM;
 	}
+	memcpy(w->token, token, sizeof(w->token));
+	w->done = done;
+	w->arg = arg;
+	pthread_mutex_lock(&b->lock);
+	/* a group record: only the sync makes the boot exist; until then its token is unknown to
+	 * every call (no event, report or failure lands on a boot that may still be taken back) */
+	rc = bootlog_text(bootlog_boot_line(w->created), &text);
+	if (!rc) {
+		rc = journal_write(b->journal, text, strlen(text), true);
+		free(text);
+	}
+	if (!rc)
+		boots_wait(b, w);
 	pthread_mutex_unlock(&b->lock);
+	if (rc)
+		boots_waiter_free(w);
 	return rc;
 }
 
@@ -307,24 +305,29 @@ int boots_report_async(struct boots *b, const char *token, const char *machine, 
 	if (!rc) {
 		memcpy(w->token, bt->token, sizeof(w->token));
 		bt->reporting = true; /* a second report is a 409 from now on */
-		*b->waiting_end = w;
-		b->waiting_end = &w->next;
-		pthread_cond_signal(&b->wake);
+		boots_wait(b, w);
 	}
 	pthread_mutex_unlock(&b->lock);
-	if (rc) {
-		free(w->stored);
-		free(w);
-	}
+	if (rc)
+		boots_waiter_free(w);
 	return rc;
 }
 
-/* Under the lock, after the sync of w's record: memory takes the report when it is durable. */
+/* Under the lock, after the sync of w's record: memory takes the boot or the report when it is
+ * durable. */
 static void boots_commit_one(struct boots *b, struct boots_waiter *w, int rc)
 {
-	/* the boot may have left memory meanwhile (a flood of newer boots): the record stays */
-	struct boot *bt = bootset_by_token(b->set, w->token);
+	struct boot *bt;
 
+	if (w->created) {
+		if (!rc) {
+			bootset_add(b->set, w->created);
+			w->created = NULL;
+		}
+		return;
+	}
+	/* the boot may have left memory meanwhile (a flood of newer boots): the record stays */
+	bt = bootset_by_token(b->set, w->token);
 	if (!bt)
 		return;
 	bt->reporting = false;
@@ -339,8 +342,8 @@ static void boots_commit_one(struct boots *b, struct boots_waiter *w, int rc)
 	w->stored = NULL;
 }
 
-/* The committer: one fdatasync for every report written before it began (those written while
- * it runs go with the next), then memory takes them and each is answered. */
+/* The committer: one fdatasync for every new boot and report written before it began (those
+ * written while it runs go with the next), then memory takes them and each is answered. */
 static void *boots_committer(void *arg)
 {
 	struct boots *b = arg;
@@ -380,8 +383,7 @@ static void *boots_committer(void *arg)
 		for (w = batch; w; w = next) {
 			next = w->next;
 			w->done(w->arg, rc);
-			free(w->stored);
-			free(w);
+			boots_waiter_free(w);
 		}
 		pthread_mutex_lock(&b->lock);
 	}
@@ -389,16 +391,16 @@ static void *boots_committer(void *arg)
 	return NULL;
 }
 
-struct boots_report_wait {
+struct boots_sync_wait {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool done;
 	int rc;
 };
 
-static void boots_report_woken(void *arg, int rc)
+static void boots_sync_woken(void *arg, int rc)
 {
-	struct boots_report_wait *rw = arg;
+	struct boots_sync_wait *rw = arg;
 
 	pthread_mutex_lock(&rw->lock);
 	rw->rc = rc;
@@ -407,21 +409,33 @@ static void boots_report_woken(void *arg, int rc)
 	pthread_mutex_unlock(&rw->lock);
 }
 
+/* Wait for what an _async call started (rc 0) to be answered by the committer. */
+static int boots_sync_await(struct boots_sync_wait *rw, int rc)
+{
+	if (!rc) {
+		pthread_mutex_lock(&rw->lock);
+		while (!rw->done)
+			pthread_cond_wait(&rw->cond, &rw->lock);
+		rc = rw->rc;
+		pthread_mutex_unlock(&rw->lock);
+	}
+	pthread_cond_destroy(&rw->cond);
+	pthread_mutex_destroy(&rw->lock);
+	return rc;
+}
+
 int boots_report(struct boots *b, const char *token, const char *machine, bool ok, json_t *report)
 {
-	struct boots_report_wait rw = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0 };
-	int rc = boots_report_async(b, token, machine, ok, report, boots_report_woken, &rw);
+	struct boots_sync_wait rw = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0 };
 
-	if (!rc) {
-		pthread_mutex_lock(&rw.lock);
-		while (!rw.done)
-			pthread_cond_wait(&rw.cond, &rw.lock);
-		rc = rw.rc;
-		pthread_mutex_unlock(&rw.lock);
-	}
-	pthread_cond_destroy(&rw.cond);
-	pthread_mutex_destroy(&rw.lock);
-	return rc;
+	return boots_sync_await(&rw, boots_report_async(b, token, machine, ok, report, boots_sync_woken, &rw));
+}
+
+int boots_create(struct boots *b, const struct boots_new *n, char token[BOOTS_TOKEN_LEN])
+{
+	struct boots_sync_wait rw = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0 };
+
+	return boots_sync_await(&rw, boots_create_async(b, n, token, boots_sync_woken, &rw));
 }
 
 unsigned long long boots_journal_syncs(struct boots *b)
@@ -429,150 +443,3 @@ unsigned long long boots_journal_syncs(struct boots *b)
 	return journal_syncs(b->journal);
 }
 
-static enum boots_outcome boots_outcome_of(const struct boot *bt, double now)
-{
-	if (bt->reported)
-		return bt->ok ? BOOTS_OK : BOOTS_FAILED;
-	if (bt->failed)
-		return BOOTS_FAILED;
-	if (bt->timeout_s && now - bt->created > bt->timeout_s)
-		return BOOTS_TIMED_OUT;
-	return BOOTS_PENDING;
-}
-
-const char *boots_outcome_name(enum boots_outcome o)
-{
-	return o < BOOTS_OUTCOMES ? boots_outcome_names[o] : "?";
-}
-
-static json_t *boots_one_json(const struct boot *bt, double now)
-{
-	json_t *events = json_array(), *report = NULL, *held;
-	const char *result;
-
-	for (size_t i = 0; i < bt->nevents; i++) {
-		char stamp[32];
-		time_t t = (time_t)bt->events[i].at;
-		struct tm tm;
-
-		gmtime_r(&t, &tm);
-		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		json_array_append_new(events, json_pack("{s:s, s:s, s:f}", "state", bt->events[i].state,
-							"at", stamp, "after_s",
-							bt->events[i].at - bt->created));
-	}
-	result = boots_outcome_name(boots_outcome_of(bt, now));
-	if (!bt->reported && strcmp(result, "timed out") == 0)
-		json_array_append_new(events, json_pack("{s:s, s:f}", "state", "timed out", "after_s",
-							(double)bt->timeout_s));
-	if (bt->report) {
-		/* a replay keeps report text as the journal had it: show the known fields only */
-		held = json_loadb(bt->report, bt->report_len, 0, NULL);
-		report = report_filter(held);
-		json_decref(held);
-	}
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:f, s:o, s:o?}", "boot", bt->id,
-			 "machine", bt->machine, "mac", bt->mac, "variant", bt->variant, "artifact",
-			 bt->artifact, "firmware", bt->firmware, "result", result, "reason",
-			 bt->failed ? bt->reason : NULL, "created", bt->created, "events", events,
-			 "report", report);
-}
-
-json_t *boots_boot_json(struct boots *b, const char *key)
-{
-	struct boot *bt = NULL;
-	json_t *j = NULL;
-
-	pthread_mutex_lock(&b->lock);
-	if (names_hex_lower(key, 32))
-		bt = bootset_by_token(b->set, key);
-	else if (names_hex_lower(key, BOOTS_ID_LEN - 1))
-		bt = bootset_by_id(b->set, key);
-	if (bt)
-		j = boots_one_json(bt, boots_now());
-	pthread_mutex_unlock(&b->lock);
-	return j;
-}
-
-json_t *boots_machine_json(struct boots *b, const char *machine)
-{
-	struct boot *bt;
-	json_t *j = NULL;
-
-	pthread_mutex_lock(&b->lock);
-	bt = bootset_last_of(b->set, machine);
-	if (bt)
-		j = boots_one_json(bt, boots_now());
-	pthread_mutex_unlock(&b->lock);
-	return j;
-}
-
-int boots_machine_names(struct boots *b, char (**names)[33], size_t *n)
-{
-	const struct boot **v;
-	int rc;
-
-	*names = NULL;
-	pthread_mutex_lock(&b->lock);
-	rc = bootset_machines(b->set, &v, n);
-	if (!rc && *n) {
-		*names = malloc(*n * sizeof(**names));
-		if (!*names)
-			rc = -ENOMEM;
-		for (size_t i = 0; !rc && i < *n; i++)
-			memcpy((*names)[i], v[i]->machine, sizeof((*names)[i]));
-	}
-	pthread_mutex_unlock(&b->lock);
-	free(v);
-	if (rc)
-		*n = 0;
-	return rc;
-}
-
-void boots_usage(struct boots *b, bool unlisted, size_t *boots, size_t *report_bytes)
-{
-	pthread_mutex_lock(&b->lock);
-	bootset_usage(b->set, unlisted, boots, report_bytes);
-	pthread_mutex_unlock(&b->lock);
-}
-
-int boots_outcomes(struct boots *b, size_t counts[BOOTS_OUTCOMES])
-{
-	struct boot **held;
-	double now = boots_now();
-	size_t n;
-	int rc;
-
-	memset(counts, 0, BOOTS_OUTCOMES * sizeof(counts[0]));
-	pthread_mutex_lock(&b->lock);
-	rc = bootset_held(b->set, &held, &n);
-	for (size_t i = 0; !rc && i < n; i++)
-		counts[boots_outcome_of(held[i], now)]++;
-	pthread_mutex_unlock(&b->lock);
-	if (!rc)
-		free(held);
-	return rc;
-}
-
-int boots_pending_artifacts(struct boots *b, void (*fn)(void *arg, const char *artifact), void *arg)
-{
-	struct boot **held;
-	double now = boots_now();
-	size_t n;
-	int rc;
-
-	pthread_mutex_lock(&b->lock);
-	rc = bootset_held(b->set, &held, &n);
-	for (size_t i = 0; !rc && i < n; i++)
-		if (held[i]->artifact[0] && boots_outcome_of(held[i], now) == BOOTS_PENDING)
-			fn(arg, held[i]->artifact);
-	pthread_mutex_unlock(&b->lock);
-	if (!rc)
-		free(held);
-	return rc;
-}
-
-const struct histogram *boots_report_delay(const struct boots *b)
-{
-	return &b->report_delay;
-}

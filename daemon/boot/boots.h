@@ -48,15 +48,28 @@ struct boots_new {
 			       * of unknown MACs never pushes out the boots of listed machines */
 };
 
-/* A new boot, journaled before it exists; the token names it in URLs and the report. -errno of
- * the journal write when it cannot be recorded (then there is no boot). */
+/* A new boot, durable before it exists: its record is written to the journal and fdatasync'd
+ * (by the committer, as boots_create_async) before memory takes it; the token names it in URLs
+ * and the report. -errno of the journal write or sync when it cannot be recorded (then there is
+ * no boot, in memory or on disk). Waits for the disk: boots_create_async is for request threads. */
 int boots_create(struct boots *b, const struct boots_new *n, char token[BOOTS_TOKEN_LEN]);
+typedef void (*boots_done_fn)(void *arg, int rc);
+/* boots_create without waiting for the disk. The token is made and the record written now: an
+ * error is returned at once (no boot) and done is never called. On 0 the boot waits for the
+ * journal's committer, which makes every record written meanwhile durable with one fdatasync;
+ * until then it is unknown to every other call (no event, failure or report for its token, not
+ * listed), as it may still be taken back. Then memory takes it and done(arg, rc) is called once,
+ * from the committer's thread, possibly before boots_create_async returns: rc 0 (on disk, in
+ * memory) or the sync's -errno (the boot is neither on disk nor in memory). */
+int boots_create_async(struct boots *b, const struct boots_new *n, char token[BOOTS_TOKEN_LEN],
+		       boots_done_fn done, void *arg);
 /* The daemon itself gave up on the boot (e.g. a UEFI machine whose variant has no EFI kernel):
  * it shows as failed with reason (cut at BOOTS_REASON_MAX bytes) at once, not as pending until
  * it times out. -ENOENT for an unknown token. */
 int boots_fail(struct boots *b, const char *token, const char *reason);
 /* Record "script served", "kernel sent", "initrd sent" (a boot keeps its first few events; later
- * ones are neither kept nor journaled). -ENOENT for an unknown token. */
+ * ones are neither kept nor journaled). Written, not fdatasync'd: events are hints, and a power
+ * loss may take the last ones. -ENOENT for an unknown token. */
 int boots_event(struct boots *b, const char *token, const char *state);
 /* The artifact a boot was created for (for /boot/TOKEN/kernel). */
 int boots_artifact(struct boots *b, const char *token, char artifact[65]);
@@ -72,7 +85,6 @@ int boots_report(struct boots *b, const char *token, const char *machine, bool o
  * then puts it in memory and calls done(arg, rc) once, from its own thread, possibly before
  * boots_report_async returns: rc 0 (on disk, in memory) or the sync's -errno (then the report is
  * neither on disk nor in memory). Until then a second report for the boot is -EALREADY. */
-typedef void (*boots_done_fn)(void *arg, int rc);
 int boots_report_async(struct boots *b, const char *token, const char *machine, bool ok,
 		       json_t *report, boots_done_fn done, void *arg);
 /* fdatasyncs of the journal that made records durable, this run. */

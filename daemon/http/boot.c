@@ -17,6 +17,7 @@
 #include "conf/recipe.h"
 #include "conf/variant.h"
 #include "http/auth.h"
+#include "http/boot_wait.h"
 #include "http/next.h"
 #include "http/reply.h"
 #include "lib/listen.h"
@@ -172,25 +173,29 @@ static int http_boot_firmware(struct request *r, enum ipxe_firmware *firmware, c
 }
 
 /* The machine cannot boot on this firmware: its console says why, iPXE hands it back to the
- * firmware, and the boot shows as failed at once instead of pending until it times out. */
+ * firmware, and the boot shows as failed at once instead of pending until it times out. The
+ * script goes out once the boot is on disk (or could not be). */
 static enum MHD_Result http_boot_refuse(struct request *r, const struct machine *m, const char *mac,
 					const char *variant, enum ipxe_firmware firmware, const char *why)
 {
-	char name[40], token[BOOTS_TOKEN_LEN], script[HTTP_BOOT_SCRIPT_MAX];
+	char name[40], script[HTTP_BOOT_SCRIPT_MAX];
 	struct boots_new n = { .machine = name, .mac = mac, .variant = variant, .artifact = "",
 			       .firmware = ipxe_firmware_name(firmware), .unlisted = m->is_default };
+	struct http_boot_wait *w;
 	int rc;
 
 	http_boot_name(m, mac, name);
-	rc = boots_create(r->tb->boots, &n, token);
-	if (!rc)
-		rc = boots_fail(r->tb->boots, token, why);
-	if (rc)
-		log_warnx("machine %s: boot not recorded: %s", name, strerror(-rc));
 	log_warnx("machine %s (%s): %s", name, ipxe_firmware_name(firmware), why);
 	if (ipxe_exit_script(why, script, sizeof(script)))
 		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the script for %s", m->name);
-	return http_boot_script_text(r, script);
+	rc = http_boot_wait_start(r, &n, name, NULL, &w);
+	if (!r->parked) {
+		log_warnx("machine %s: boot not recorded: %s", name, strerror(-rc));
+		return http_boot_script_text(r, script);
+	}
+	snprintf(w->fail, sizeof(w->fail), "%.*s", (int)sizeof(w->fail) - 1, why); /* cut as boots_fail would */
+	w->script = strdup(script);
+	return MHD_YES;
 }
 
 /* The machine's script for boot token: built, content-addressed URLs, from the site cache when
@@ -245,7 +250,8 @@ enum MHD_Result http_boot_machine_script(struct request *r)
 	const char *mac_in = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "mac");
 	const char *uuid_in = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "uuid");
 	char mac[18], err[2048], server[300], script[HTTP_BOOT_SCRIPT_MAX];
-	char token[BOOTS_TOKEN_LEN], name[40], chosen[VARIANT_NAME_MAX + 1];
+	char name[40], chosen[VARIANT_NAME_MAX + 1];
+	struct http_boot_wait *w;
 	struct nextboot_entry next;
 	enum ipxe_firmware firmware;
 	const char *buildarch;
@@ -255,6 +261,8 @@ enum MHD_Result http_boot_machine_script(struct request *r)
 	unsigned status = 500;
 	int rc;
 
+	if (r->parked) /* the boot's record is on disk, or could not be put there */
+		return http_boot_wait_answer(r);
 	if (http_boot_firmware(r, &firmware, &buildarch, err, sizeof(err)))
 		return http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
 	m = http_boot_lookup(r, mac_in, uuid_in, mac, &status, err, sizeof(err));
@@ -314,22 +322,22 @@ enum MHD_Result http_boot_machine_script(struct request *r)
 		http_boot_untake(r, name, &next);
 		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the script for %s", m->name);
 	}
-	rc = boots_create(r->tb->boots, &n, token);
-	if (rc) {
+	/* answered once the boot is on disk: a script whose boot a power loss could take back
+	 * would get its guest a 404 for the report */
+	rc = http_boot_wait_start(r, &n, name, &next, &w);
+	if (!r->parked) {
 		variant_free(v);
 		http_boot_untake(r, name, &next);
 		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot record the boot of %s: %s",
 				       m->name, strerror(-rc));
 	}
-	rc = http_boot_script_for(v, m, &info, name, server, r->rt->opts.artifact_base_url, token,
-				  script, sizeof(script));
+	if (!rc && (http_boot_script_for(v, m, &info, name, server, r->rt->opts.artifact_base_url,
+					 w->token, script, sizeof(script)) ||
+		    !(w->script = strdup(script))))
+		w->unprepared = "the daemon could not build its boot script";
+	w->event = "script served";
 	variant_free(v);
-	if (rc) {
-		boots_fail(r->tb->boots, token, "the daemon could not build its boot script");
-		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the script for %s", m->name);
-	}
-	boots_event(r->tb->boots, token, "script served");
-	return http_boot_script_text(r, script);
+	return MHD_YES;
 }
 
 /* With a site cache, the paths on this server ("kernel", "initrd") stay as they were and
@@ -354,8 +362,9 @@ static void http_boot_cache_urls(json_t *reply, const char *cache)
 enum MHD_Result http_boot_create(struct request *r)
 {
 	const char *mac_in = NULL, *server = NULL, *variant_in = NULL;
-	char mac[18], err[2048], cmdline[HTTP_BOOT_CMDLINE_MAX], token[BOOTS_TOKEN_LEN], url[256], name[40];
+	char mac[18], err[2048], cmdline[HTTP_BOOT_CMDLINE_MAX], url[256], name[40];
 	struct nextboot_entry next = { 0 };
+	struct http_boot_wait *w;
 	struct variant *v = NULL;
 	struct build_info info;
 	const struct machine *m;
@@ -364,6 +373,8 @@ enum MHD_Result http_boot_create(struct request *r)
 	json_error_t jerr;
 	json_t *body, *reply;
 
+	if (r->parked) /* the boot's record is on disk, or could not be put there */
+		return http_boot_wait_answer(r);
 	body = json_loadb(r->body ? r->body : "", r->body_len, 0, &jerr);
 	if (!body || json_unpack_ex(body, &jerr, 0, "{s:s, s:s, s?s, s?b}", "mac", &mac_in, "server",
 				    &server, "variant", &variant_in, "poweroff", &poweroff)) {
@@ -424,29 +435,33 @@ enum MHD_Result http_boot_create(struct request *r)
 		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the command line of %s: %s",
 				       name, strerror(-rc));
 	}
-	rc = boots_create(r->tb->boots, &n, token);
-	if (rc)
-		http_boot_untake(r, name, &next);
-	if (!rc) {
-		rc = http_boot_cmdline(v, m, name, server, token, poweroff, cmdline, sizeof(cmdline));
-		if (rc)
-			boots_fail(r->tb->boots, token, "the daemon could not build its command line");
-	}
-	if (rc) {
+	/* answered (201) once the boot is on disk */
+	rc = http_boot_wait_start(r, &n, name, &next, &w);
+	if (!r->parked) {
 		json_decref(body);
 		variant_free(v);
+		http_boot_untake(r, name, &next);
 		return http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot create the boot: %s", strerror(-rc));
 	}
-	reply = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "boot", token, "machine", name, "mac", mac,
-			  "variant", v->name, "arch", v->recipe->arch, "cmdline", cmdline);
-	snprintf(url, sizeof(url), "/artifacts/%s/bzImage?boot=%s", info.artifact, token);
-	json_object_set_new(reply, "kernel", json_string(url));
-	snprintf(url, sizeof(url), "/artifacts/%s/initrd?boot=%s", info.artifact, token);
-	json_object_set_new(reply, "initrd", json_string(url));
-	http_boot_cache_urls(reply, r->rt->opts.artifact_base_url);
+	if (!rc && http_boot_cmdline(v, m, name, server, w->token, poweroff, cmdline, sizeof(cmdline)))
+		w->unprepared = "the daemon could not build its command line";
+	if (!rc && !w->unprepared) {
+		reply = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "boot", w->token, "machine", name, "mac", mac,
+				  "variant", v->name, "arch", v->recipe->arch, "cmdline", cmdline);
+		if (reply) {
+			snprintf(url, sizeof(url), "/artifacts/%s/bzImage?boot=%s", info.artifact, w->token);
+			json_object_set_new(reply, "kernel", json_string(url));
+			snprintf(url, sizeof(url), "/artifacts/%s/initrd?boot=%s", info.artifact, w->token);
+			json_object_set_new(reply, "initrd", json_string(url));
+			http_boot_cache_urls(reply, r->rt->opts.artifact_base_url);
+		}
+		w->reply = reply;
+		if (!reply)
+			w->unprepared = "the daemon could not build its answer";
+	}
 	json_decref(body);
 	variant_free(v);
-	return http_send_json(r, MHD_HTTP_CREATED, reply);
+	return MHD_YES;
 }
 
 enum MHD_Result http_boot_get(struct request *r, const char *token)
@@ -484,15 +499,6 @@ static unsigned http_boot_report_status(int rc, const char **why)
 	}
 }
 
-/* The committer made the report durable (or failed to): answer it on the connection's thread. */
-static void http_boot_report_woken(void *arg, int rc)
-{
-	struct request *r = arg;
-
-	r->parked_rc = rc;
-	MHD_resume_connection(r->conn); /* from now on r is the connection's thread's again */
-}
-
 enum MHD_Result http_boot_report(struct request *r)
 {
 	struct report_info info;
@@ -517,10 +523,10 @@ enum MHD_Result http_boot_report(struct request *r)
 		r->parked = true;
 		MHD_suspend_connection(r->conn);
 		rc = boots_report_async(r->tb->boots, info.token, info.machine, info.ok, clean,
-					http_boot_report_woken, r);
+					http_boot_wait_woken, r);
 		json_decref(clean);
 		if (rc)
-			http_boot_report_woken(r, rc);
+			http_boot_wait_woken(r, rc);
 		return MHD_YES;
 	}
 	rc = r->parked_rc;

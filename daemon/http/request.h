@@ -34,10 +34,12 @@ struct request {
 	size_t body_len;
 	size_t body_max; /* the route's limit, known before the body arrives */
 	bool body_too_large;
-	/* A handler that suspended the connection to wait (a report for its journal sync) is
+	/* A handler that suspended the connection to wait (a report or a new boot for its journal sync) is
 	 * called again once resumed: parked says so, parked_rc is what it was woken with. */
 	bool parked;
 	int parked_rc;
+	void *parked_data;             /* what the handler keeps for its second call, or NULL */
+	void (*parked_free)(void *);   /* frees parked_data in the completion callback */
 	unsigned status;         /* of the response queued (http_send), 0 before */
 	unsigned long long body_bytes; /* the queued response's body size (for metrics) */
 };

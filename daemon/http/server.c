@@ -159,6 +159,8 @@ static void http_server_completed(void *cls, struct MHD_Connection *conn, void *
 	http_metrics_count(tb->metrics, r->route, r->status,
 			   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && !r->head ? r->body_bytes : 0);
 	runtime_put(r->rt);
+	if (r->parked_free)
+		r->parked_free(r->parked_data);
 	free(r->body);
 	free(r);
 	*con_cls = NULL;

@@ -3,6 +3,7 @@
  * lines, timeouts), what memory holds (boots and report bytes, listed and unlisted machines), a
  * journal that cannot be written changing nothing, and compaction. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -44,6 +45,44 @@ static void create_ok(struct boots *b, const char *machine, char token[BOOTS_TOK
 	assert_int_equal(boots_create(b, &n, token), 0);
 	assert_int_equal(strlen(token), 32);
 	assert_int_equal(strspn(token, "0123456789abcdef"), 32);
+}
+
+/* Many boots at once, as a storm makes them: each waits for the committer, one sync for many
+ * (boots_create would make one sync each). burst_wait: all of them are in memory. */
+struct burst {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int left, failed;
+};
+
+static void burst_done(void *arg, int rc)
+{
+	struct burst *bu = arg;
+
+	pthread_mutex_lock(&bu->lock);
+	bu->left--;
+	if (rc)
+		bu->failed++;
+	pthread_cond_signal(&bu->cond);
+	pthread_mutex_unlock(&bu->lock);
+}
+
+static void burst_create(struct burst *bu, struct boots *b, const struct boots_new *n,
+			 char token[BOOTS_TOKEN_LEN])
+{
+	pthread_mutex_lock(&bu->lock);
+	bu->left++;
+	pthread_mutex_unlock(&bu->lock);
+	assert_int_equal(boots_create_async(b, n, token, burst_done, bu), 0);
+}
+
+static void burst_wait(struct burst *bu)
+{
+	pthread_mutex_lock(&bu->lock);
+	while (bu->left > 0)
+		pthread_cond_wait(&bu->cond, &bu->lock);
+	pthread_mutex_unlock(&bu->lock);
+	assert_int_equal(bu->failed, 0);
 }
 
 /* A report as a guest sends it; the caller owns it. */
@@ -532,6 +571,7 @@ static void test_long_report_survives(void **state)
 static void test_ring(void **state)
 {
 	char first[BOOTS_TOKEN_LEN], second[BOOTS_TOKEN_LEN], token[BOOTS_TOKEN_LEN], solo[BOOTS_TOKEN_LEN];
+	struct burst bu = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
 	struct boots *b = open_ok();
 	size_t boots, bytes;
 
@@ -540,7 +580,9 @@ static void test_ring(void **state)
 	create_ok(b, "m", first);
 	create_ok(b, "m", second);
 	for (int i = 3; i < BOOTS_MAX; i++)
-		create_ok(b, "m", token);
+		burst_create(&bu, b, &(struct boots_new){ .machine = "m", .mac = "52:54:00:12:34:56", .variant = "net",
+							  .artifact = ART, .firmware = "bios", .timeout_s = 120 }, token);
+	burst_wait(&bu);
 	assert_true(known(b, first)); /* exactly full: nothing forgotten yet */
 	boots_usage(b, false, &boots, &bytes);
 	assert_int_equal(boots, BOOTS_MAX);
@@ -567,6 +609,7 @@ static void test_ring(void **state)
 static void test_unlisted_flood_keeps_listed_boots(void **state)
 {
 	char listed[3][BOOTS_TOKEN_LEN], token[BOOTS_TOKEN_LEN], name[40];
+	struct burst bu = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
 	struct boots *b = open_ok();
 	size_t boots, bytes;
 	json_t *j;
@@ -578,8 +621,9 @@ static void test_unlisted_flood_keeps_listed_boots(void **state)
 	}
 	for (int i = 0; i < 3 * BOOTS_UNLISTED_MAX; i++) {
 		snprintf(name, sizeof(name), "mac-525400%06x", i);
-		assert_int_equal(boots_create(b, &(struct boots_new){ .machine = name, .unlisted = true }, token), 0);
+		burst_create(&bu, b, &(struct boots_new){ .machine = name, .unlisted = true }, token);
 	}
+	burst_wait(&bu);
 	boots_usage(b, true, &boots, &bytes);
 	assert_int_equal(boots, BOOTS_UNLISTED_MAX);
 	boots_usage(b, false, &boots, &bytes);
