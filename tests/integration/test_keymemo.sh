@@ -25,15 +25,16 @@ CONF
 
 printf 'default  variant=net\n' > "$T/machines.conf"
 
+# km_start [STATE]
 km_start() {
-	tb_use --state "$T/state" --recipes "$T/in/images" --kernel-config "$T/in/kernel-config" \
+	tb_use --state "$T/${1:-state}" --recipes "$T/in/images" --kernel-config "$T/in/kernel-config" \
 		--rootfs "$T/in/rootfs" --sources "$T/in/sources.conf" --machines "$T/machines.conf"
 }
 
 # build_id VARIANT: the build id the daemon names for an unbuilt VARIANT (empty if none)
 build_id() {
 	req GET "/api/v1/images/$1/size"
-	grep -o 'build [0-9a-f]\{64\}' "$T/body" | head -1 | cut -d' ' -f2
+	grep -o '[0-9a-f]\{64\}' "$T/body" | head -1
 }
 
 # same_then_new EDIT...: the id of net twice (the same), EDIT, then at once a different id
@@ -87,8 +88,8 @@ test_sources_edit() {
 # A machine's script names the artifact while the variant is built, and not a moment after a
 # fragment changes (its build id has no artifact).
 test_ipxe_after_edit() {
-	km_start || return
-	tb_fake_build "$T/state" net "$ART" || return
+	km_start state-ipxe || return
+	tb_fake_build "$T/state-ipxe" net "$ART" || return
 	req GET '/ipxe?mac=52:54:00:00:4b:01'
 	expect_status 200
 	grep -q "/artifacts/$ART/" "$T/body" || fail "script names no artifact: $(head -c 300 "$T/body")"
