@@ -14,6 +14,7 @@
 
 #include "build/build.h"
 #include "conf/runtime.h"
+#include "lib/log.h"
 
 /*
  * Why a hit is as good as recomputing. buildkey_compute (with variant_parse and sources_load
@@ -307,6 +308,7 @@ bool keymemo_get(struct keymemo *m, const struct runtime *rt, const char *varian
 		 char id[DIGEST_HEX_LEN], char name[VARIANT_NAME_MAX + 1], uint64_t *gen)
 {
 	bool hit = false;
+	int rc;
 
 	pthread_mutex_lock(&m->lock);
 	keymemo_follow(m, rt);
@@ -314,10 +316,15 @@ bool keymemo_get(struct keymemo *m, const struct runtime *rt, const char *varian
 		keymemo_clear(m);
 		keymemo_unwatch(m); /* watched again below: new subdirectories, replaced ones */
 	}
-	if (m->fd < 0 && m->rt == rt && keymemo_watch(m) < 0)
+	if (m->fd < 0 && m->rt == rt && (rc = keymemo_watch(m)) < 0) {
+		/* said once per failure, not per request: it is retried on every lookup */
+		if (m->stats.watching || !m->stats.misses)
+			log_warnx("build ids: cannot watch the inputs (%s): computed on every request",
+				  strerror(-rc));
 		m->stats.watching = false;
-	else
+	} else {
 		m->stats.watching = m->fd >= 0;
+	}
 	for (size_t i = 0; m->fd >= 0 && i < m->n; i++) {
 		if (strcmp(m->entries[i].variant, variant) == 0) {
 			memcpy(id, m->entries[i].id, DIGEST_HEX_LEN);
