@@ -285,6 +285,33 @@ static void test_bound(void **state)
 	keymemo_free(m);
 }
 
+/* Inputs that cannot be watched: nothing is remembered (every lookup computes, as without it). */
+static void test_unwatchable(void **state)
+{
+	struct keymemo *m = keymemo_new();
+	char key[DIGEST_HEX_LEN], name[VARIANT_NAME_MAX + 1];
+	struct keymemo_stats st;
+	uint64_t gen;
+
+	(void)state;
+	skip_without_toolchain();
+	snprintf(conf, sizeof(conf), "%s", in("missing/sources.conf"));
+	memset(key, 'c', DIGEST_HEX_LEN - 1);
+	key[DIGEST_HEX_LEN - 1] = '\0';
+	for (int i = 0; i < 2; i++) {
+		assert_false(keymemo_get(m, &rt1, "t", key, name, &gen));
+		keymemo_put(m, &rt1, "t", gen, key, "t");
+	}
+	keymemo_stats(m, &st);
+	assert_false(st.watching);
+	/* once it can be, it is */
+	mkdirs("missing");
+	assert_false(keymemo_get(m, &rt1, "t", key, name, &gen));
+	keymemo_put(m, &rt1, "t", gen, key, "t");
+	assert_true(keymemo_get(m, &rt1, "t", key, name, &gen));
+	keymemo_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +321,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stale_put, setup, testlib_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_runtime, setup, testlib_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_bound, setup, testlib_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_unwatchable, setup, testlib_teardown_tmpdir),
 	};
 	int rc;
 
