@@ -52,6 +52,17 @@ static const struct bbuild_toolchain *bbuild_toolchain_find(const struct recipe 
 	return NULL;
 }
 
+const char *bbuild_toolchain_file(size_t i)
+{
+	size_t n = sizeof(bbuild_toolchains) / sizeof(bbuild_toolchains[0]);
+
+	for (size_t t = 0; t < n; t++)
+		for (size_t f = 0; f < 2 && bbuild_toolchains[t].files[f]; f++)
+			if (i-- == 0)
+				return bbuild_toolchains[t].files[f];
+	return NULL;
+}
+
 /* One library file as a key line. Hashed through the digest cache: buildkey_compute runs on
  * every image request, and a libc.a is megabytes. */
 static int bbuild_file_line(struct etag_cache *digests, const char *path, char *out, size_t outlen)

@@ -71,6 +71,8 @@ int bbuild_run(struct build_ctx *ctx);
 #define BBUILD_TOOLCHAIN_ID_MAX 1024
 int bbuild_toolchain_id(const struct recipe *r, struct etag_cache *digests, char *id, size_t idlen,
 			char *err, size_t errlen);
+/* The i-th library file any toolchain's id hashes (keymemo watches them); NULL past the last. */
+const char *bbuild_toolchain_file(size_t i);
 /* initramfs.c: write the compressed cpio to path and its sha256 to sha. */
 int initramfs_write(struct build_ctx *ctx, const char *path, char sha[DIGEST_HEX_LEN]);
 /* artifact.c: once kernel and busybox are built, assemble build ID's artifact (initrd, bzImage,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "build/build.h"
+#include "build/keymemo.h"
 #include "build/store.h"
 #include "conf/runtime.h"
 #include "lib/histogram.h"
@@ -41,6 +42,7 @@ struct build {
 struct builder {
 	struct store *store;
 	struct etag_cache *digests;
+	struct keymemo *memo; /* variant -> id while no input changes (b->compiler is fixed) */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	pthread_mutex_t publish;  /* an artifact published, or retention removing */
@@ -371,27 +373,42 @@ int builder_list(struct builder *b, struct build_info **out, size_t *n)
 	return 0;
 }
 
+/* The variant and the sources it is built from; errors as builder_request's. */
+static int builder_parse(struct runtime *rt, const char *variant, struct variant **v,
+			 struct sources **s, char *err, size_t errlen)
+{
+	int rc = variant_parse(&rt->opts, variant, v, err, errlen);
+
+	if (rc)
+		return rc == -ENOENT || rc == -EINVAL || rc == -ENOMEM ? rc : -EBADMSG;
+	rc = sources_load(rt->opts.sources_file, s, err, errlen);
+	return rc == -ENOMEM ? rc : rc ? -EBADMSG : 0;
+}
+
 int builder_request(struct builder *b, struct runtime *rt, const char *variant, bool start,
 		    bool retry, struct build_info *info, char *err, size_t errlen)
 {
 	struct variant *v = NULL;
 	struct sources *s = NULL;
-	char id[DIGEST_HEX_LEN];
+	char id[DIGEST_HEX_LEN], name[VARIANT_NAME_MAX + 1];
 	struct build *bd;
 	unsigned active;
+	uint64_t gen;
 	int rc;
 
 	memset(info, 0, sizeof(*info));
-	rc = variant_parse(&rt->opts, variant, &v, err, errlen);
-	if (rc)
-		return rc == -ENOENT || rc == -EINVAL || rc == -ENOMEM ? rc : -EBADMSG;
-	rc = sources_load(rt->opts.sources_file, &s, err, errlen);
-	if (!rc)
-		rc = buildkey_compute(&rt->opts, v, s, b->compiler, b->digests, id, err, errlen);
-	if (rc) {
-		/* the name is fine: what the daemon builds it from is not */
-		rc = rc == -ENOMEM ? rc : -EBADMSG;
-		goto out;
+	/* on every image and script request: a repeat costs a lock and one read(2) (keymemo.c) */
+	if (!keymemo_get(b->memo, rt, variant, id, name, &gen)) {
+		rc = builder_parse(rt, variant, &v, &s, err, errlen);
+		if (!rc)
+			rc = buildkey_compute(&rt->opts, v, s, b->compiler, b->digests, id, err, errlen);
+		if (rc) {
+			/* the name is fine: what the daemon builds it from is not */
+			rc = v && rc != -ENOMEM ? -EBADMSG : rc;
+			goto out;
+		}
+		keymemo_put(b->memo, rt, variant, gen, id, v->name);
+		snprintf(name, sizeof(name), "%s", v->name);
 	}
 
 	pthread_mutex_lock(&b->lock);
@@ -407,7 +424,7 @@ int builder_request(struct builder *b, struct runtime *rt, const char *variant, 
 	pthread_mutex_unlock(&b->lock);
 
 	memcpy(info->id, id, sizeof(id));
-	snprintf(info->variant, sizeof(info->variant), "%s", v->name);
+	snprintf(info->variant, sizeof(info->variant), "%s", name);
 	if (!bd && builder_on_disk(b, id, info) == 0 &&
 	    (info->state == BUILD_DONE || !retry))
 		goto out;
@@ -415,8 +432,15 @@ int builder_request(struct builder *b, struct runtime *rt, const char *variant, 
 	info->log_tail = NULL;
 	if (!start) {
 		rc = -EAGAIN; /* the name is fine, the artifact does not exist yet */
-		snprintf(err, errlen, "%s has not been built", v->name);
+		snprintf(err, errlen, "%s has not been built", name);
 		goto out;
+	}
+	/* a memo hit parsed nothing: a build needs the variant and its sources (the worker
+	 * checks again that they still make this id before it publishes) */
+	if (!v) {
+		rc = builder_parse(rt, variant, &v, &s, err, errlen);
+		if (rc)
+			goto out;
 	}
 	if (retry)
 		store_failure_clear(b->store, id);
@@ -440,7 +464,7 @@ int builder_request(struct builder *b, struct runtime *rt, const char *variant, 
 		pthread_mutex_unlock(&b->lock);
 		rc = -EBUSY;
 		snprintf(err, errlen, "%u builds are queued or running (max-queued-builds %u): %s not queued; "
-			 "ask again later", active, rt->opts.max_queued_builds, v->name);
+			 "ask again later", active, rt->opts.max_queued_builds, name);
 		goto out;
 	}
 	if (!bd) {
@@ -533,6 +557,11 @@ int builder_new(struct etag_cache *digests, const char *state_dir, unsigned work
 	if (!b)
 		return -ENOMEM;
 	b->digests = digests;
+	b->memo = keymemo_new();
+	if (!b->memo) {
+		free(b);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < 2; i++)
 		histogram_init(&b->durations[i], builder_duration_bounds,
 			       sizeof(builder_duration_bounds) / sizeof(builder_duration_bounds[0]));
@@ -615,6 +644,7 @@ void builder_free(struct builder *b)
 		free(bd);
 	}
 	store_free(b->store);
+	keymemo_free(b->memo);
 	pthread_mutex_destroy(&b->lock);
 	pthread_cond_destroy(&b->wake);
 	pthread_mutex_destroy(&b->publish);
