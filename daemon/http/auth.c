@@ -201,6 +201,17 @@ int http_auth_build(struct request *r, const char *variant, bool retry, bool vou
 	int rc;
 
 	memset(info, 0, sizeof(*info));
+	/* Already queued, running, built, or failed and not retried: no new build, and nothing
+	 * to parse (the builder remembers each variant's id while its inputs are unchanged, so
+	 * the common case, a built variant, reads no file). */
+	rc = builder_request(r->tb->builder, r->rt, variant, false, false, info, err, errlen);
+	if (!rc && (info->state != BUILD_FAILED || !retry))
+		return 0;
+	if (rc && rc != -EAGAIN)
+		goto status;
+	free(info->log_tail);
+	info->log_tail = NULL;
+	/* a new build: what it is, and whether this request may start it */
 	rc = variant_parse(&r->rt->opts, variant, &v, err, errlen);
 	if (rc) {
 		*status = rc == -ENOENT || rc == -EINVAL ? http_status_from_errno(rc)
@@ -214,14 +225,6 @@ int http_auth_build(struct request *r, const char *variant, bool retry, bool vou
 		rc = -E2BIG;
 		goto out;
 	}
-	/* already queued, running, built, or failed and not retried: no new build */
-	rc = builder_request(r->tb->builder, r->rt, v->name, false, false, info, err, errlen);
-	if (!rc && (info->state != BUILD_FAILED || !retry))
-		goto out;
-	if (rc && rc != -EAGAIN)
-		goto status;
-	free(info->log_tail);
-	info->log_tail = NULL;
 	rc = http_auth_may_build(r, v, vouched, status, err, errlen);
 	if (rc)
 		goto out;

@@ -24,9 +24,9 @@ enum MHD_Result http_auth_refuse(struct request *r);
 /*
  * The one gate in front of every build a request can start (GET/HEAD /images, /ipxe, POST
  * /api/v1/boots, POST /api/v1/builds): builder_request, with the policy:
- *   - a variant with more than max-variant-fragments extra fragments is 400;
  *   - something already queued, running or built (or failed, without retry) is no new build
- *     and always answered;
+ *     and always answered (the variant is not parsed again: the builder remembers its id);
+ *   - a new build of a variant with more than max-variant-fragments extra fragments is 400;
  *   - a new build (a retry is one) needs a permitted client, except that an anonymous read
  *     (GET/HEAD) may build a variant machines.conf names (variant=, efi-variant=, or its +efi
  *     form); else 403 (401 for a bearer token that is wrong) saying how to get it built;
