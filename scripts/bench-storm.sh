@@ -17,8 +17,10 @@
 #           saved in its payload directory): static serving alone, the same work as nginx's
 # Errors count failed attempts by kind (reset, eof-before-response, http-503, timeout (10 s
 # without progress), kernel-size, ...); after one a client reconnects 100 ms later and starts a
-# new boot. "journaled" is the number of boots tinybootd wrote to STATE/boots.log meanwhile:
-# the boots completed plus those cut off by the end of the run. BENCH_STORM_SECONDS (10) and
+# new boot. "journaled" is the number of boots tinybootd made durable in STATE/boots.log
+# meanwhile (its /ipxe 200s, each sent only after its boot's record was synced; counted from
+# /metrics, since the journal may be rotated during a run): the boots completed plus those cut
+# off by the end of the run. BENCH_STORM_SECONDS (10) and
 # BENCH_STORM_CLIENTS ("100 300 500") set the rest.
 set -euo pipefail
 
@@ -123,7 +125,10 @@ for u in "http://127.0.0.1:$nginx_port" "$bench_url"; do # warm the page cache
 	curl -fs -o /dev/null "$u/artifacts/$art/bzImage" -o /dev/null "$u/artifacts/$art/initrd"
 done
 
-journaled() { grep -c '"type":"boot"' "$work/state/boots.log" 2>/dev/null || true; }
+journaled() {
+	curl -s --max-time 10 "$bench_url/metrics" |
+		awk '$1 == "tinyboot_http_requests_total{route=\"/ipxe\",status=\"200\"}" { n = $2 } END { print n + 0 }'
+}
 
 # run ADDR N SPREAD [SCRIPT_PREFIX]: one storm; prints "boots/s p50 p99 errors kinds"
 run() {
