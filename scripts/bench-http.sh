@@ -5,7 +5,8 @@
 # ratio of the medians (and of each round), and the load average before and after.
 # BENCH_DURATION (10s), BENCH_ROUNDS (2), BENCH_THREADS (2), BENCH_CONNECTIONS (64) and
 # BENCH_FILES ("150k 1m 16m") set the run; BENCH_TINYBOOTD_ARGS adds daemon flags (e.g.
-# "--connection-memory 16K").
+# "--connection-memory 16K"). BENCH_SERVER_CPUS and BENCH_CLIENT_CPUS (e.g. 1 and 0) pin both
+# servers and wrk to separate CPUs (taskset), so the client does not take the servers' cores.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,12 +80,17 @@ http {
 	}
 }
 CONF
-/usr/sbin/nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+server_pin=() client_pin=()
+[[ -n ${BENCH_SERVER_CPUS:-} ]] && server_pin=(taskset -c "$BENCH_SERVER_CPUS")
+[[ -n ${BENCH_CLIENT_CPUS:-} ]] && client_pin=(taskset -c "$BENCH_CLIENT_CPUS")
+"${server_pin[@]}" /usr/sbin/nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 pids+=($!)
 
 # shellcheck disable=SC2086 # flags, split on purpose
 bench_daemon_start --state "$work/state" --payloads "$work/files" ${BENCH_TINYBOOTD_ARGS:-}
 tb_addr=$bench_addr
+# every thread of the running daemon (its pool is started by now)
+[[ -n ${BENCH_SERVER_CPUS:-} ]] && taskset -a -p -c "$BENCH_SERVER_CPUS" "$bench_pid" > /dev/null
 wait_until 10 curl -fs -o /dev/null "http://127.0.0.1:$nginx_port/payloads/file-${files%% *}.bin" ||
 	{ echo "bench-http: nginx did not start: $(tail -3 "$work/nginx/error.log" 2>/dev/null)" >&2; exit 1; }
 # tinybootd keeps a ready response only for files unchanged for 2 s (http/filecache.c); a boot
@@ -111,7 +117,7 @@ run_wrk() {
 	shift
 	curl -fs -o /dev/null "$url" # warm the page cache and the ETag cache
 	t0=$(cpu_ticks "$@")
-	out=$(wrk -t"$threads" -c"$connections" -d"$duration" "$url")
+	out=$("${client_pin[@]}" wrk -t"$threads" -c"$connections" -d"$duration" "$url")
 	t1=$(cpu_ticks "$@")
 	local rps mbs n
 	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
@@ -148,4 +154,4 @@ done
 echo "medians, tinybootd/nginx (req/s) and nginx/tinybootd (server CPU per request, > 1: tinybootd spends less):"
 printf '%s\n' "${summary[@]}"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "wrk -t$threads -c$connections -d$duration, $rounds rounds alternating, $(nproc) cores, tinybootd flags: ${BENCH_TINYBOOTD_ARGS:-defaults}, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "wrk -t$threads -c$connections -d$duration, $rounds rounds alternating, $(nproc) cores, tinybootd flags: ${BENCH_TINYBOOTD_ARGS:-defaults}, servers on CPUs ${BENCH_SERVER_CPUS:-any}, wrk on ${BENCH_CLIENT_CPUS:-any}, $(date -u +%Y-%m-%dT%H:%MZ)"
