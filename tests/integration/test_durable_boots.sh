@@ -8,18 +8,8 @@
 # directory is private, every source URL points nowhere, and the artifacts are made by hand.
 source "$(dirname "$0")/../lib.sh"
 
-LOOPDEV= LOOPDIR= # test_03's ext4 on a loop device on a tmpfs, taken down whatever happens
-db_teardown() {
-	if [[ -n $LOOPDIR ]]; then
-		mountpoint -q "$LOOPDIR/fs" && { umount "$LOOPDIR/fs" || umount -l "$LOOPDIR/fs"; }
-		[[ -z $LOOPDEV ]] || losetup -d "$LOOPDEV" 2>/dev/null
-		mountpoint -q "$LOOPDIR/backing" && { umount "$LOOPDIR/backing" || umount -l "$LOOPDIR/backing"; }
-		rm -rf "$LOOPDIR"
-	fi
-	LOOPDEV= LOOPDIR=
-	return 0
-}
-trap 'lib_cleanup; db_teardown' EXIT
+source "$(dirname "$0")/fullfs.sh" # test_03's full file system
+trap 'lib_cleanup; fullfs_teardown' EXIT
 
 mkdir -p "$T/recipes" "$T/kconfig"
 cp "$ROOT"/images/*.image "$T/recipes/"
@@ -153,27 +143,14 @@ test_02_one_time_variant_taken_once() {
 # tmpfs; the file system's free blocks are punched out of the backing file and the tmpfs is
 # filled: the write-back of the journal's next new block fails and fdatasync returns an error.
 test_03_failed_sync_is_507_and_no_boot() {
-	local st i code last mac name before
-	LOOPDIR=$(mktemp -d /tmp/tinyboot-db.XXXXXX)
-	mkdir "$LOOPDIR/backing" "$LOOPDIR/fs"
-	mount -t tmpfs -o size=16m tinyboot-db "$LOOPDIR/backing" || { fail "cannot mount a tmpfs"; return; }
-	truncate -s 64m "$LOOPDIR/backing/img" # sparse: more than the tmpfs can hold
-	mkfs.ext4 -q -F -b 4096 -O ^has_journal "$LOOPDIR/backing/img" || { fail "mkfs.ext4"; return; }
-	LOOPDEV=$(losetup -f --show "$LOOPDIR/backing/img") || { fail "losetup"; return; }
-	mount "$LOOPDEV" "$LOOPDIR/fs" || { fail "mount $LOOPDEV"; return; }
-	st=$LOOPDIR/fs/state
+	local st i code mac name before
+	fullfs_mount tinyboot-db || return
+	st=$FULLFS_DIR/fs/state
 	db_start "$st" || return
 	tb_fake_build "$st" net "$ART" || return
 	req GET "/ipxe?mac=$(mac_of 1000)"
 	expect_status 200
-	sync
-	dumpe2fs "$LOOPDEV" 2>/dev/null | sed -n 's/^  Free blocks: //p' | tr ',' '\n' | while read -r range; do
-		[[ -n $range ]] || continue
-		fallocate -p -o $(( ${range%-*} * 4096 )) -l $(( (${range#*-} - ${range%-*} + 1) * 4096 )) "$LOOPDIR/backing/img"
-	done
-	last=$(filefrag -v "$st/boots.log" | awk '$1 ~ /^[0-9]+:$/ { e = $5; sub(":", "", e) } END { print e }')
-	[[ -n $last ]] && fallocate -p -o $(( (last + 1) * 4096 )) -l $(( 64 * 4096 )) "$LOOPDIR/backing/img"
-	dd if=/dev/zero of="$LOOPDIR/backing/fill" bs=64k 2>/dev/null
+	fullfs_fill "$st/boots.log"
 	# boot records of about 300 bytes: the journal's last block takes a dozen; the next one
 	# needs a new block, which cannot be written
 	for ((i = 1001; i < 1100; i++)); do
@@ -192,7 +169,7 @@ test_03_failed_sync_is_507_and_no_boot() {
 	kill9
 	grep -q "\"mac\":\"$mac\"" "$st/boots.log" && fail "the refused boot is in the journal"
 	[[ $(tail -c 1 "$st/boots.log" | od -An -c | tr -d ' ') == '\n' ]] || fail "the journal does not end in a newline"
-	rm -f "$LOOPDIR/backing/fill"
+	fullfs_unfill
 	db_start "$st" || return
 	expect_eq "$(curl -s "$TB_URL/api/v1/machines?limit=1000" | jq --arg m "$name" '[.. | objects | select(.name? == $m)] | length')" \
 		0 "the refused boot's machine listed after the restart"
@@ -203,7 +180,7 @@ test_03_failed_sync_is_507_and_no_boot() {
 	req GET "/ipxe?mac=$mac" # room again: it boots
 	expect_status 200
 	tb_stop
-	db_teardown
+	fullfs_teardown
 }
 
 # SIGTERM while 300 boots wait for their sync: every client gets an answer (200, or 503 once the
@@ -234,8 +211,7 @@ test_04_sigterm_answers_waiting_boots() {
 	expect_eq "$lost" 0 "200s missing from the journal"
 }
 
-if [[ $(id -u) -ne 0 ]] || ! command -v losetup >/dev/null || ! command -v mkfs.ext4 >/dev/null ||
-	! command -v fallocate >/dev/null || ! command -v dumpe2fs >/dev/null; then
+if ! fullfs_usable; then
 	unset -f test_03_failed_sync_is_507_and_no_boot
 	echo "  skipped test_03_failed_sync_is_507_and_no_boot: needs root, losetup, mkfs.ext4, dumpe2fs, fallocate"
 fi

@@ -9,18 +9,8 @@
 # daemon starts, as test_reports.sh does: nothing is built.
 source "$(dirname "$0")/../lib.sh"
 
-LOOPDEV= LOOPDIR= # test_03's ext4 on a loop device on a tmpfs, taken down whatever happens
-gc_teardown() {
-	if [[ -n $LOOPDIR ]]; then
-		mountpoint -q "$LOOPDIR/fs" && { umount "$LOOPDIR/fs" || umount -l "$LOOPDIR/fs"; }
-		[[ -z $LOOPDEV ]] || losetup -d "$LOOPDEV" 2>/dev/null
-		mountpoint -q "$LOOPDIR/backing" && { umount "$LOOPDIR/backing" || umount -l "$LOOPDIR/backing"; }
-		rm -rf "$LOOPDIR"
-	fi
-	LOOPDEV= LOOPDIR=
-	return 0
-}
-trap 'lib_cleanup; gc_teardown' EXIT
+source "$(dirname "$0")/fullfs.sh" # test_03's full file system
+trap 'lib_cleanup; fullfs_teardown' EXIT
 
 REPORTS=$T/reports
 cc -std=gnu11 -D_GNU_SOURCE -O2 "$ROOT/bench/reports.c" -o "$REPORTS" ||
@@ -101,20 +91,13 @@ test_02_fewer_syncs_than_reports() {
 # page cache, the write-back of a new block fails and fdatasync returns ENOSPC. The report waiting for that sync is answered 507, memory does not
 # take it, the journal does not keep it (kill -9, restart); with room again it is taken.
 test_03_failed_sync_is_507_and_taken_back() {
-	local st line line1 line2 tok1 tok2 big pad i k last
-	if [[ $(id -u) -ne 0 ]] || ! command -v losetup >/dev/null || ! command -v mkfs.ext4 >/dev/null ||
-		! command -v fallocate >/dev/null || ! command -v dumpe2fs >/dev/null; then
+	local st line line1 line2 tok1 tok2 big pad i k
+	if ! fullfs_usable; then
 		echo "    skipped: needs root, losetup, mkfs.ext4, dumpe2fs and fallocate"
 		return
 	fi
-	LOOPDIR=$(mktemp -d /tmp/tinyboot-gc.XXXXXX)
-	mkdir "$LOOPDIR/backing" "$LOOPDIR/fs"
-	mount -t tmpfs -o size=16m tinyboot-gc "$LOOPDIR/backing" || { fail "cannot mount a tmpfs"; return; }
-	truncate -s 64m "$LOOPDIR/backing/img" # sparse: more than the tmpfs can hold
-	mkfs.ext4 -q -F -b 4096 -O ^has_journal "$LOOPDIR/backing/img" || { fail "mkfs.ext4"; return; }
-	LOOPDEV=$(losetup -f --show "$LOOPDIR/backing/img") || { fail "losetup"; return; }
-	mount "$LOOPDEV" "$LOOPDIR/fs" || { fail "mount $LOOPDEV"; return; }
-	st=$LOOPDIR/fs/state
+	fullfs_mount tinyboot-gc || return
+	st=$FULLFS_DIR/fs/state
 	seed "$st" 8
 	sync
 	line1=$(sed -n 1p "$st.tokens")
@@ -122,18 +105,8 @@ test_03_failed_sync_is_507_and_taken_back() {
 	tb_use --state "$st" || return
 	report "$line1"
 	expect_status 201
-	# every block the file system has free becomes a hole in the backing file, and the backing
-	# file can grow no more: whatever block the journal gets next cannot be written
-	sync
-	dumpe2fs "$LOOPDEV" 2>/dev/null | sed -n 's/^  Free blocks: //p' | tr ',' '\n' | while read -r range; do
-		[[ -n $range ]] || continue
-		fallocate -p -o $(( ${range%-*} * 4096 )) -l $(( (${range#*-} - ${range%-*} + 1) * 4096 )) "$LOOPDIR/backing/img"
-	done
-	# and the blocks right after the journal's last one, which ext4 may hold for it (allocated
-	# but never written: a preallocation, not free in the bitmaps)
-	last=$(filefrag -v "$st/boots.log" | awk '$1 ~ /^[0-9]+:$/ { e = $5; sub(":", "", e) } END { print e }')
-	[[ -n $last ]] && fallocate -p -o $(( (last + 1) * 4096 )) -l $(( 64 * 4096 )) "$LOOPDIR/backing/img"
-	dd if=/dev/zero of="$LOOPDIR/backing/fill" bs=64k 2>/dev/null
+	# whatever block the journal gets next cannot be written
+	fullfs_fill "$st/boots.log"
 	# reports of about 8 KB: each needs new blocks. The first may still land in blocks ext4
 	# reserved for the file and whose pages the backing file has (then it is stored: a 201 is
 	# right); one of the next cannot.
@@ -158,7 +131,7 @@ test_03_failed_sync_is_507_and_taken_back() {
 	grep -q "\"token\":\"$tok1\",\"type\":\"report\"" "$st/boots.log" || fail "the acknowledged report is not in the journal"
 	grep -q "\"token\":\"$tok2\",\"type\":\"report\"" "$st/boots.log" && fail "the refused report is in the journal"
 	[[ $(tail -c 1 "$st/boots.log" | od -An -c | tr -d ' ') == '\n' ]] || fail "the journal does not end in a newline"
-	rm -f "$LOOPDIR/backing/fill"
+	fullfs_unfill
 	tb_use --state "$st" || return
 	expect_eq "$(curl -s "$TB_URL/api/v1/boots/$tok1" | jq -r .result)" ok "the acknowledged report after the restart"
 	expect_eq "$(curl -s "$TB_URL/api/v1/boots/$tok2" | jq -r .result)" pending "the refused report after the restart"
@@ -169,7 +142,7 @@ test_03_failed_sync_is_507_and_taken_back() {
 	report "$line2" # room again: taken
 	expect_status 201
 	tb_stop
-	gc_teardown
+	fullfs_teardown
 }
 
 # SIGTERM while reports wait for their sync: every guest gets an answer (201, or 503 for one
