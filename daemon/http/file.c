@@ -112,16 +112,23 @@ struct http_file_key {
 	const char *name; /* as the directory sees it: NAME or HASH/NAME */
 };
 
-/* Whole files up to this size are answered from a read-only shared mapping rather than with
- * sendfile(2). libmicrohttpd 0.9.75 sends a file body in 128 KiB sendfile calls, after the
- * head in a call of its own and three TCP_CORK/TCP_NODELAY changes, and holds the response's
- * mutex across each sendfile: a response kept for many connections would make the worker
- * threads take turns. A buffer body goes out with the head in one sendmsg, with no lock.
- * The kernel copies the bytes (sendfile would not): cheaper below a few MiB, dearer above
- * (measured: scripts/bench-http.sh). libmicrohttpd never reads the body itself (no TLS, a
- * known length: never chunked), so a file truncated under the mapping makes sendmsg fail
- * with EFAULT (the connection is closed), never a SIGBUS. */
-#define HTTP_FILE_MAP_MAX ((uint64_t)2 << 20)
+/* Whole files up to HTTP_FILE_MAP_MAX are answered from a read-only shared mapping rather than
+ * with sendfile(2). libmicrohttpd 0.9.75 sends a file body in 128 KiB sendfile calls, after
+ * the head in a call of its own and three TCP_CORK/TCP_NODELAY changes, and holds the
+ * response's mutex across each sendfile: a response kept for many connections (every machine
+ * of a rack fetching the same initrd) makes the worker threads take turns. A buffer body goes
+ * out with the head in one sendmsg, with no lock. The kernel copies the bytes (sendfile would
+ * not): on loopback that still wins at every size measured (scripts/bench-http.sh: 16 MiB went
+ * from 1.0x to 1.5x nginx's requests/s, the receiver reading bytes still in cache), at about
+ * 1.2-1.5x nginx's CPU per request above a few MiB. Above the limit, and for ranges, sendfile:
+ * no mapping of a huge file outlives its request in the cache. Only small files are populated
+ * up front; a large one faults its pages in inside sendmsg, a socket buffer at a time, so
+ * the first request for a cold file does not hold the worker thread for the whole read.
+ * libmicrohttpd never reads the body itself (no TLS, a known length: never chunked), so a
+ * file truncated under the mapping makes sendmsg fail with EFAULT (the connection is closed),
+ * never a SIGBUS. */
+#define HTTP_FILE_MAP_MAX ((uint64_t)64 << 20)
+#define HTTP_FILE_POPULATE_MAX ((uint64_t)2 << 20)
 
 struct http_file_map {
 	void *p;
@@ -137,7 +144,7 @@ static void http_file_unmap(void *cls)
 }
 
 /* A response whose body is the file's mapping, unmapped with the last reference; NULL: use
- * the fd. MAP_POPULATE: one call maps every page, rather than a fault per page later. */
+ * the fd. MAP_POPULATE (small files): one call maps every page, not a fault per page later. */
 static struct MHD_Response *http_file_mapped(int fd, uint64_t size)
 {
 	struct http_file_map *m = malloc(sizeof(*m));
@@ -146,7 +153,8 @@ static struct MHD_Response *http_file_mapped(int fd, uint64_t size)
 	if (!m)
 		return NULL;
 	m->len = size;
-	m->p = mmap(NULL, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+	m->p = mmap(NULL, size, PROT_READ,
+		    MAP_SHARED | (size <= HTTP_FILE_POPULATE_MAX ? MAP_POPULATE : 0), fd, 0);
 	if (m->p == MAP_FAILED) {
 		free(m);
 		return NULL;

@@ -12,8 +12,9 @@ ART=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 mkdir "$T/state/artifacts/$ART"
 head -c 150000 /dev/urandom > "$T/state/artifacts/$ART/initrd"
 for f in a b c d e g; do head -c 100000 /dev/urandom > "$T/payloads/$f.bin"; done
-head -c $((1 << 20)) /dev/urandom > "$T/payloads/mapped.bin"   # a mapped body
-head -c $((3 << 20)) /dev/urandom > "$T/payloads/large.bin"    # sent with sendfile
+head -c $((1 << 20)) /dev/urandom > "$T/payloads/mapped.bin"   # a mapped body, populated
+head -c $((16 << 20)) /dev/urandom > "$T/payloads/big.bin"     # mapped, faulted in by sendmsg
+head -c $((65 << 20)) /dev/urandom > "$T/payloads/large.bin"   # over 64 MiB: sent with sendfile
 sleep 2.5
 
 tb_start || exit 1
@@ -153,29 +154,36 @@ test_artifact_kept() {
 	expect_status 404
 }
 
-# 8 clients at once, each 12 requests on one keep-alive connection, of a mapped and a sendfile
-# body: every copy has the exact bytes.
+# Clients at once, each with several requests on one keep-alive connection, of a populated
+# mapping (8 x 12), a mapping faulted in while sending (4 x 3) and a sendfile body (2 x 2):
+# every copy has the exact bytes.
 test_parallel_keep_alive_exact_bytes() {
-	local name i j pids=() urls
-	for name in mapped large; do
+	local spec name clients each i j pids=() urls
+	local specs="mapped:8:12 big:4:3 large:2:2"
+	for spec in $specs; do
+		IFS=: read -r name clients each <<<"$spec"
 		expect_kept "/payloads/$name.bin"
-		for i in 1 2 3 4 5 6 7 8; do
+		for i in $(seq "$clients"); do
 			urls=()
-			for j in $(seq 12); do urls+=(-o "$T/par.$name.$i.$j" "$TB_URL/payloads/$name.bin"); done
+			for j in $(seq "$each"); do urls+=(-o "$T/par.$name.$i.$j" "$TB_URL/payloads/$name.bin"); done
 			curl -s --max-time 60 "${urls[@]}" &
 			pids+=($!)
 			own_pid "$!"
 		done
 	done
 	for i in "${pids[@]}"; do wait "$i" || fail "curl $i failed"; done
-	for name in mapped large; do
-		local want bad=0
+	# the path each size took: up to 64 MiB a kept mapping, above it an open file
+	grep -q "/payloads/big.bin$" "/proc/$TB_PID/maps" || fail "the 16 MiB big.bin is not mapped"
+	! grep -q "/payloads/large.bin$" "/proc/$TB_PID/maps" || fail "the 65 MiB large.bin is mapped"
+	for spec in $specs; do
+		IFS=: read -r name clients each <<<"$spec"
+		local want bad=0 n=$((clients * each))
 		want=$(sha "$T/payloads/$name.bin")
 		for f in "$T"/par."$name".*; do [[ $(sha "$f") == "$want" ]] || bad=$((bad + 1)); done
-		[[ $bad -eq 0 ]] || fail "$name: $bad of 96 copies differ"
-		[[ $(ls "$T"/par."$name".* | wc -l) -eq 96 ]] || fail "$name: $(ls "$T"/par."$name".* | wc -l) copies, want 96"
+		[[ $bad -eq 0 ]] || fail "$name: $bad of $n copies differ"
+		[[ $(ls "$T"/par."$name".* | wc -l) -eq $n ]] || fail "$name: $(ls "$T"/par."$name".* | wc -l) copies, want $n"
+		rm -f "$T"/par."$name".*
 	done
-	rm -f "$T"/par.*
 }
 
 # A rack behind one NAT address: 150 connections from 127.0.0.1 are all served on the default
