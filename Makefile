@@ -118,7 +118,8 @@ run: all sources
 bench: bench-http bench-build bench-boot bench-size bench-storm
 
 bench-http: all
-	@scripts/bench-http.sh
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 $(WARNINGS) -pthread bench/ceiling.c -o $(BUILD)/ceiling
+	@CEILING=$(BUILD)/ceiling scripts/bench-http.sh
 
 bench-build: all
 	@scripts/bench-build.sh

@@ -3,6 +3,9 @@
 # run, alternating (nginx, tinybootd, nginx, tinybootd, ...) so neither always runs on a warmer
 # or quieter machine. Prints req/s and MB/s of every run, the medians and the tinybootd/nginx
 # ratio of the medians (and of each round), and the load average before and after.
+# When $CEILING names bench/ceiling built (make bench-http does), the same rounds also measure
+# it in its two modes: the least work any server could do per request on this machine, which
+# tells how far tinybootd and nginx are from what the machine allows.
 # BENCH_DURATION (10s), BENCH_ROUNDS (2), BENCH_THREADS (2), BENCH_CONNECTIONS (64) and
 # BENCH_FILES ("150k 1m 16m") set the run; BENCH_TINYBOOTD_ARGS adds daemon flags (e.g.
 # "--connection-memory 16K"). BENCH_SERVER_CPUS and BENCH_CLIENT_CPUS (e.g. 1 and 0) pin both
@@ -42,49 +45,25 @@ for f in $files; do
 done
 created=$EPOCHSECONDS
 
-free_port() { perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0")->sockport'; }
-
-# nginx: its own prefix, loopback, configured as well as it can be for static files: sendfile
-# (2 MiB per call, nginx's own default since 1.21.4), nopush (head and file start in one
-# segment), nodelay, open files and their metadata cached, one worker per core, keep-alive
-# without a request limit.
+# nginx (bench_nginx_conf) serving the same files under /payloads/
 nginx_port=$(free_port)
-cat > "$work/nginx/nginx.conf" <<CONF
-worker_processes auto;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-$( [[ $(id -u) -eq 0 ]] && echo "user nobody nogroup;" )
-daemon off;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	sendfile on;
-	sendfile_max_chunk 2m;
-	tcp_nopush on;
-	tcp_nodelay on;
-	keepalive_requests 1000000;
-	keepalive_timeout 75s;
-	open_file_cache max=1000 inactive=60s;
-	open_file_cache_valid 60s;
-	open_file_cache_errors on;
-	client_body_temp_path $work/nginx/body;
-	proxy_temp_path $work/nginx/proxy;
-	fastcgi_temp_path $work/nginx/fastcgi;
-	uwsgi_temp_path $work/nginx/uwsgi;
-	scgi_temp_path $work/nginx/scgi;
-	types { application/octet-stream bin; }
-	server {
-		listen 127.0.0.1:$nginx_port;
-		root $work/files;
-		location /payloads/ { alias $work/files/; }
-	}
-}
-CONF
+bench_nginx_conf "$nginx_port" "$work/files" "location /payloads/ { alias $work/files/; }"
 server_pin=() client_pin=()
 [[ -n ${BENCH_SERVER_CPUS:-} ]] && server_pin=(taskset -c "$BENCH_SERVER_CPUS")
 [[ -n ${BENCH_CLIENT_CPUS:-} ]] && client_pin=(taskset -c "$BENCH_CLIENT_CPUS")
 "${server_pin[@]}" /usr/sbin/nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 pids+=($!)
+
+# the yardstick, in both modes, pinned like the servers
+ceiling_ports=()
+if [[ -n ${CEILING:-} ]]; then
+	for mode in copy sendfile; do
+		port=$(free_port)
+		"${server_pin[@]}" "$CEILING" "$port" "$mode" "$work"/files/file-*.bin &
+		pids+=($!)
+		ceiling_ports+=("$port")
+	done
+fi
 
 # shellcheck disable=SC2086 # flags, split on purpose
 bench_daemon_start --state "$work/state" --payloads "$work/files" ${BENCH_TINYBOOTD_ARGS:-}
@@ -132,24 +111,45 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print NR % 2 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b ? a / b : 0}'; }
 
 nginx_workers=$(pgrep -P "${pids[0]}" | tr '\n' ' ')
+# the servers each round measures, in this order: name, address, PIDs whose CPU time counts
+names=(nginx tinybootd) addrs=("127.0.0.1:$nginx_port" "$tb_addr") cpu_pids=("$nginx_workers" "$bench_pid")
+if [[ ${#ceiling_ports[@]} -eq 2 ]]; then
+	names+=(ceil-copy ceil-sendfile)
+	addrs+=("127.0.0.1:${ceiling_ports[0]}" "127.0.0.1:${ceiling_ports[1]}")
+	cpu_pids+=("${pids[1]}" "${pids[2]}")
+	for a in "${addrs[@]:2}"; do
+		wait_until 10 curl -fs -o /dev/null "http://$a/payloads/file-${files%% *}.bin" ||
+			{ echo "bench-http: the yardstick did not start on $a" >&2; exit 1; }
+	done
+fi
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-14s %5s %-10s %12s %10s %12s\n' file round server req/s MB/s cpu_us/req
+printf '%-14s %5s %-13s %12s %10s %12s\n' file round server req/s MB/s cpu_us/req
 summary=()
 for f in $files; do
-	n_all= t_all= per_round= n_cpu= t_cpu=
+	declare -A all=() cpu=()
+	per_round=
 	for r in $(seq "$rounds"); do
-		# shellcheck disable=SC2086 # one PID per word
-		read -r n_rps n_mbs n_us < <(run_wrk "http://127.0.0.1:$nginx_port/payloads/file-$f.bin" $nginx_workers)
-		printf '%-14s %5s %-10s %12s %10s %12s\n' "file-$f.bin" "$r" nginx "$n_rps" "$n_mbs" "$n_us"
-		read -r t_rps t_mbs t_us < <(run_wrk "http://$tb_addr/payloads/file-$f.bin" "$bench_pid")
-		printf '%-14s %5s %-10s %12s %10s %12s\n' "file-$f.bin" "$r" tinybootd "$t_rps" "$t_mbs" "$t_us"
-		n_all+=" $n_rps" t_all+=" $t_rps" per_round+=" $(ratio "$t_rps" "$n_rps")"
-		n_cpu+=" $n_us" t_cpu+=" $t_us"
+		declare -A rps=()
+		for i in "${!names[@]}"; do
+			# shellcheck disable=SC2086 # one PID per word
+			read -r v_rps v_mbs v_us < <(run_wrk "http://${addrs[i]}/payloads/file-$f.bin" ${cpu_pids[i]})
+			printf '%-14s %5s %-13s %12s %10s %12s\n' "file-$f.bin" "$r" "${names[i]}" "$v_rps" "$v_mbs" "$v_us"
+			rps[${names[i]}]=$v_rps
+			all[${names[i]}]+=" $v_rps" cpu[${names[i]}]+=" $v_us"
+		done
+		per_round+=" $(ratio "${rps[tinybootd]}" "${rps[nginx]}")"
 	done
-	n_med=$(median <<<"$n_all") t_med=$(median <<<"$t_all")
-	n_cmed=$(median <<<"$n_cpu") t_cmed=$(median <<<"$t_cpu")
+	n_med=$(median <<<"${all[nginx]}") t_med=$(median <<<"${all[tinybootd]}")
+	n_cmed=$(median <<<"${cpu[nginx]}") t_cmed=$(median <<<"${cpu[tinybootd]}")
 	summary+=("$(printf '%-14s nginx %10.1f  tinybootd %10.1f  ratio %s  (rounds:%s)  cpu_us/req %s vs %s: nginx/tinybootd %s' \
 		"file-$f.bin" "$n_med" "$t_med" "$(ratio "$t_med" "$n_med")" "$per_round" "$n_cmed" "$t_cmed" "$(ratio "$n_cmed" "$t_cmed")")")
+	if [[ -n ${all[ceil-copy]:-} ]]; then
+		c_med=$(median <<<"${all[ceil-copy]}") s_med=$(median <<<"${all[ceil-sendfile]}")
+		best=$(awk -v a="$c_med" -v b="$s_med" 'BEGIN {print (a > b ? a : b)}')
+		summary+=("$(printf '%-14s yardstick copy %10.1f (%sx nginx)  sendfile %10.1f (%sx nginx)  tinybootd/best yardstick %s' \
+			"" "$c_med" "$(ratio "$c_med" "$n_med")" "$s_med" "$(ratio "$s_med" "$n_med")" "$(ratio "$t_med" "$best")")")
+	fi
+	unset all cpu
 done
 echo "medians, tinybootd/nginx (req/s) and nginx/tinybootd (server CPU per request, > 1: tinybootd spends less):"
 printf '%s\n' "${summary[@]}"

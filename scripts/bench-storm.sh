@@ -80,43 +80,11 @@ script=$(curl -fs "$bench_url/ipxe?mac=02:ff:ff:ff:ff:ff") ||
 
 script_addr=$bench_addr # the address in the script's URLs
 
-free_port() { perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0")->sockport'; }
-
-# nginx: its own prefix, loopback, configured as well as it can be for static files. /ipxe is
-# one static script (tinybootd's, pointing at nginx), whatever the query string.
+# nginx (bench_nginx_conf) serving the same files. /ipxe is one static script (tinybootd's,
+# pointing at nginx), whatever the query string.
 nginx_port=$(free_port)
 printf '%s\n' "${script//$bench_addr/127.0.0.1:$nginx_port}" > "$work/www/ipxe"
-cat > "$work/nginx/nginx.conf" <<CONF
-worker_processes auto;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-$( [[ $(id -u) -eq 0 ]] && echo "user nobody nogroup;" )
-daemon off;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	sendfile on;
-	sendfile_max_chunk 2m;
-	tcp_nopush on;
-	tcp_nodelay on;
-	keepalive_requests 1000000;
-	keepalive_timeout 75s;
-	open_file_cache max=1000 inactive=60s;
-	open_file_cache_valid 60s;
-	open_file_cache_errors on;
-	client_body_temp_path $work/nginx/body;
-	proxy_temp_path $work/nginx/proxy;
-	fastcgi_temp_path $work/nginx/fastcgi;
-	uwsgi_temp_path $work/nginx/uwsgi;
-	scgi_temp_path $work/nginx/scgi;
-	default_type application/octet-stream;
-	server {
-		listen 127.0.0.1:$nginx_port;
-		root $work/www;
-		location = /ipxe { default_type text/plain; }
-	}
-}
-CONF
+bench_nginx_conf "$nginx_port" "$work/www" "location = /ipxe { default_type text/plain; }"
 /usr/sbin/nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 nginx_pid=$!
 wait_until 10 curl -fs -o /dev/null "http://127.0.0.1:$nginx_port/ipxe?mac=x" ||
