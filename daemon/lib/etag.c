@@ -2,13 +2,19 @@
 #include "lib/etag.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ETAG_SLOTS 1024
+/* The hash of a file changed within this many seconds is not remembered: rewritten in place
+ * with the same size within one tick of a coarse file system clock (Linux before 6.13), it
+ * would keep its size, mtime and ctime, and the old hash would stay. */
+#define ETAG_FRESH_S 2
 
 struct etag_entry {
 	dev_t dev;
@@ -49,6 +55,15 @@ static int etag_same(const struct etag_entry *e, const struct stat *st)
 	       e->ctime.tv_sec == st->st_ctim.tv_sec && e->ctime.tv_nsec == st->st_ctim.tv_nsec;
 }
 
+static bool etag_fresh(const struct stat *st)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	return st->st_ctim.tv_sec + ETAG_FRESH_S > now.tv_sec ||
+	       st->st_mtim.tv_sec + ETAG_FRESH_S > now.tv_sec;
+}
+
 int etag_cache_get(struct etag_cache *cache, int fd, const struct stat *st, char etag[ETAG_LEN])
 {
 	uint64_t key = ((uint64_t)st->st_dev * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)st->st_ino;
@@ -68,6 +83,9 @@ int etag_cache_get(struct etag_cache *cache, int fd, const struct stat *st, char
 	rc = digest_sha256_fd(fd, hex);
 	if (rc)
 		return rc;
+	snprintf(etag, ETAG_LEN, "\"%s\"", hex);
+	if (etag_fresh(st))
+		return 0;
 	pthread_mutex_lock(&cache->lock);
 	slot->dev = st->st_dev;
 	slot->ino = st->st_ino;
@@ -77,6 +95,5 @@ int etag_cache_get(struct etag_cache *cache, int fd, const struct stat *st, char
 	memcpy(slot->hex, hex, sizeof(hex));
 	slot->used = 1;
 	pthread_mutex_unlock(&cache->lock);
-	snprintf(etag, ETAG_LEN, "\"%s\"", hex);
 	return 0;
 }
