@@ -1,5 +1,6 @@
 /* builder_worker.c - the worker threads: take the next queued build, run its steps, publish its
- * artifact (never while retention removes) or remember its failure, then answer its waiters. */
+ * artifact or remember its failure, answer its waiters; and the locks that keep retention
+ * (builder_quiesce) off a publish and, when it removes objects, off a running build. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
