@@ -15,78 +15,11 @@
 
 #include "build/build.h"
 #include "lib/etag.h"
-#include "lib/fsutil.h"
 #include "testlib.h"
 
-/* The glibc toolchain of the recipe below: its libc.a is hashed into the key. */
-#define LIBC_A "/usr/lib/x86_64-linux-gnu/libc.a"
-#define SHA_K "1111111111111111111111111111111111111111111111111111111111111111"
-#define SHA_B "2222222222222222222222222222222222222222222222222222222222222222"
 #define COMPILER "gcc (Debian 12.2.0-14) 12.2.0"
 
-static const char recipe[] =
-	"# t.image\n"
-	"arch = x86_64\n"
-	"kernel-source = linux\n"
-	"kernel-fragments = base\n"
-	"kernel-patches = fix\n"
-	"busybox-source = bb\n"
-	"busybox-config = mini\n"
-	"libc = glibc\n"
-	"overlays = ov\n"
-	"cmdline = console=ttyS0\n";
-
-static const char sources[] =
-	"[linux]\nsha256 = " SHA_K "\nurl = file:///x/linux.tar.xz\nstrip = linux\n"
-	"[bb]\nsha256 = " SHA_B "\nurl = file:///x/bb.tar.bz2\nstrip = bb\n";
-
 static struct etag_cache *digests;
-
-/* testlib_dir/REL */
-static const char *in(const char *rel)
-{
-	static char ring[4][4096];
-	static unsigned next;
-	char *p = ring[next++ % 4];
-
-	assert_true(snprintf(p, sizeof(ring[0]), "%s/%s", testlib_dir, rel) < (int)sizeof(ring[0]));
-	return p;
-}
-
-static void put(const char *rel, const char *text)
-{
-	testlib_write_text(in(rel), text);
-}
-
-static void mkdirs(const char *rel)
-{
-	assert_int_equal(fsutil_mkdirs(in(rel), 0755), 0);
-}
-
-/* images/, kernel-config/, rootfs/ and sources.conf of one recipe, t, in testlib_dir. */
-static int setup(void **state)
-{
-	if (testlib_setup_tmpdir(state))
-		return -1;
-	mkdirs("images");
-	mkdirs("kconfig/patches");
-	mkdirs("rootfs/busybox");
-	mkdirs("rootfs/ov/etc");
-	mkdirs("rootfs/ov/bin");
-	mkdirs("rootfs/other");
-	put("images/t.image", recipe);
-	put("kconfig/base.config", "CONFIG_PRINTK=y\n");
-	put("kconfig/extra.config", "CONFIG_DEBUG_KERNEL=y\n");
-	put("kconfig/unused.config", "CONFIG_UNUSED=y\n");
-	put("kconfig/patches/fix.patch", "--- a/x\n+++ b/x\n");
-	put("rootfs/busybox/mini.config", "CONFIG_STATIC=y\n");
-	put("rootfs/ov/etc/motd", "hello\n");
-	put("rootfs/ov/bin/run", "#!/bin/sh\n");
-	assert_int_equal(symlink("/etc/motd", in("rootfs/ov/etc/issue")), 0);
-	put("rootfs/other/x", "not in t\n");
-	put("sources.conf", sources);
-	return 0;
-}
 
 static int group_setup(void **state)
 {
@@ -106,20 +39,16 @@ static int group_teardown(void **state)
 static int key_of(const char *variant, const char *compiler, char key[DIGEST_HEX_LEN], char *err,
 		  size_t errlen)
 {
-	char recipes[4096], kconfig[4096], rootfs[4096], conf[4096];
-	struct options o = { .recipe_dir = recipes, .kconfig_dir = kconfig, .rootfs_dir = rootfs,
-			     .sources_file = conf };
+	struct testlib_tree t;
+	struct options o = { 0 };
 	struct variant *v = NULL;
 	struct sources *s = NULL;
 	int rc;
 
-	snprintf(recipes, sizeof(recipes), "%s", in("images"));
-	snprintf(kconfig, sizeof(kconfig), "%s", in("kconfig"));
-	snprintf(rootfs, sizeof(rootfs), "%s", in("rootfs"));
-	snprintf(conf, sizeof(conf), "%s", in("sources.conf"));
+	testlib_tree_options(&t, &o);
 	rc = variant_parse(&o, variant, &v, err, errlen);
 	if (!rc)
-		rc = sources_load(conf, &s, err, errlen);
+		rc = sources_load(o.sources_file, &s, err, errlen);
 	if (!rc)
 		rc = buildkey_compute(&o, v, s, compiler, digests, key, err, errlen);
 	variant_free(v);
@@ -137,26 +66,18 @@ static void key_ok(const char *variant, const char *compiler, char key[DIGEST_HE
 	assert_true(digest_is_hex(key));
 }
 
-static void skip_without_toolchain(void)
-{
-	if (access(LIBC_A, R_OK) != 0) {
-		print_message("no %s (libc6-dev): skipped\n", LIBC_A);
-		skip();
-	}
-}
-
 static void test_same_inputs_same_key(void **state)
 {
 	char a[DIGEST_HEX_LEN], b[DIGEST_HEX_LEN];
 
 	(void)state;
-	skip_without_toolchain();
+	testlib_tree_need_toolchain();
 	key_ok("t", COMPILER, a);
 	key_ok("t", COMPILER, b);
 	assert_string_equal(a, b);
 	/* the same inputs in another directory: the key names contents, not paths */
 	assert_int_equal(testlib_teardown_tmpdir(NULL), 0);
-	assert_int_equal(setup(NULL), 0);
+	assert_int_equal(testlib_tree_setup(NULL), 0);
 	key_ok("t", COMPILER, b);
 	assert_string_equal(a, b);
 	/* a variant is its normalised name: order and repeats of fragments do not matter */
@@ -171,45 +92,46 @@ static void test_same_inputs_same_key(void **state)
 /* The recipe with one piece of text replaced. */
 static void put_recipe(const char *from, const char *to)
 {
-	const char *at = strstr(recipe, from);
+	const char *at = strstr(testlib_tree_recipe, from);
 	char *text;
 
 	assert_non_null(at);
-	text = testlib_asprintf("%.*s%s%s", (int)(at - recipe), recipe, to, at + strlen(from));
-	put("images/t.image", text);
+	text = testlib_asprintf("%.*s%s%s", (int)(at - testlib_tree_recipe), testlib_tree_recipe, to,
+				at + strlen(from));
+	testlib_tree_put("images/t.image", text);
 	free(text);
 }
 
 static void edit_cmdline(void) { put_recipe("console=ttyS0", "console=ttyS1"); }
 static void edit_recipe_comment(void) { put_recipe("# t.image\n", "# t.image, edited\n"); }
-static void edit_fragment(void) { put("kconfig/base.config", "CONFIG_PRINTK=n\n"); }
-static void edit_extra_fragment(void) { put("kconfig/extra.config", "CONFIG_DEBUG_KERNEL=n\n"); }
-static void edit_patch(void) { put("kconfig/patches/fix.patch", "--- a/y\n+++ b/y\n"); }
-static void edit_busybox_config(void) { put("rootfs/busybox/mini.config", "CONFIG_STATIC=n\n"); }
-static void edit_overlay_file(void) { put("rootfs/ov/etc/motd", "hullo\n"); }
-static void edit_overlay_mode(void) { assert_int_equal(chmod(in("rootfs/ov/bin/run"), 0755), 0); }
-static void edit_overlay_dir_mode(void) { assert_int_equal(chmod(in("rootfs/ov/bin"), 0700), 0); }
-static void edit_overlay_new_file(void) { put("rootfs/ov/etc/new", ""); }
-static void edit_overlay_new_dir(void) { mkdirs("rootfs/ov/var"); }
-static void edit_overlay_rename(void) { assert_int_equal(rename(in("rootfs/ov/etc/motd"), in("rootfs/ov/etc/motd2")), 0); }
+static void edit_fragment(void) { testlib_tree_put("kconfig/base.config", "CONFIG_PRINTK=n\n"); }
+static void edit_extra_fragment(void) { testlib_tree_put("kconfig/extra.config", "CONFIG_DEBUG_KERNEL=n\n"); }
+static void edit_patch(void) { testlib_tree_put("kconfig/patches/fix.patch", "--- a/y\n+++ b/y\n"); }
+static void edit_busybox_config(void) { testlib_tree_put("rootfs/busybox/mini.config", "CONFIG_STATIC=n\n"); }
+static void edit_overlay_file(void) { testlib_tree_put("rootfs/ov/etc/motd", "hullo\n"); }
+static void edit_overlay_mode(void) { assert_int_equal(chmod(testlib_tree_path("rootfs/ov/bin/run"), 0755), 0); }
+static void edit_overlay_dir_mode(void) { assert_int_equal(chmod(testlib_tree_path("rootfs/ov/bin"), 0700), 0); }
+static void edit_overlay_new_file(void) { testlib_tree_put("rootfs/ov/etc/new", ""); }
+static void edit_overlay_new_dir(void) { testlib_tree_mkdirs("rootfs/ov/var"); }
+static void edit_overlay_rename(void) { assert_int_equal(rename(testlib_tree_path("rootfs/ov/etc/motd"), testlib_tree_path("rootfs/ov/etc/motd2")), 0); }
 static void edit_overlay_symlink(void)
 {
-	assert_int_equal(unlink(in("rootfs/ov/etc/issue")), 0);
-	assert_int_equal(symlink("/etc/issue.net", in("rootfs/ov/etc/issue")), 0);
+	assert_int_equal(unlink(testlib_tree_path("rootfs/ov/etc/issue")), 0);
+	assert_int_equal(symlink("/etc/issue.net", testlib_tree_path("rootfs/ov/etc/issue")), 0);
 }
-static void edit_kernel_sha(void) { put("sources.conf", "[linux]\nsha256 = " SHA_B "\nurl = file:///x/linux.tar.xz\nstrip = linux\n[bb]\nsha256 = " SHA_B "\nurl = file:///x/bb.tar.bz2\nstrip = bb\n"); }
-static void edit_busybox_sha(void) { put("sources.conf", "[linux]\nsha256 = " SHA_K "\nurl = file:///x/linux.tar.xz\nstrip = linux\n[bb]\nsha256 = " SHA_K "\nurl = file:///x/bb.tar.bz2\nstrip = bb\n"); }
+static void edit_kernel_sha(void) { testlib_tree_put("sources.conf", "[linux]\nsha256 = " TESTLIB_TREE_SHA_B "\nurl = file:///x/linux.tar.xz\nstrip = linux\n[bb]\nsha256 = " TESTLIB_TREE_SHA_B "\nurl = file:///x/bb.tar.bz2\nstrip = bb\n"); }
+static void edit_busybox_sha(void) { testlib_tree_put("sources.conf", "[linux]\nsha256 = " TESTLIB_TREE_SHA_K "\nurl = file:///x/linux.tar.xz\nstrip = linux\n[bb]\nsha256 = " TESTLIB_TREE_SHA_K "\nurl = file:///x/bb.tar.bz2\nstrip = bb\n"); }
 /* not inputs */
 static void edit_nothing(void) {}
-static void edit_unused_fragment(void) { put("kconfig/unused.config", "CONFIG_UNUSED=n\n"); }
-static void edit_other_overlay(void) { put("rootfs/other/x", "changed\n"); }
-static void edit_mirror(void) { put("sources.conf", "[linux]\nsha256 = " SHA_K "\nurl = https://mirror.example/linux.tar.xz\nstrip = linux\n[bb]\nsha256 = " SHA_B "\nurl = file:///y/bb.tar.bz2\nstrip = bb\n"); }
+static void edit_unused_fragment(void) { testlib_tree_put("kconfig/unused.config", "CONFIG_UNUSED=n\n"); }
+static void edit_other_overlay(void) { testlib_tree_put("rootfs/other/x", "changed\n"); }
+static void edit_mirror(void) { testlib_tree_put("sources.conf", "[linux]\nsha256 = " TESTLIB_TREE_SHA_K "\nurl = https://mirror.example/linux.tar.xz\nstrip = linux\n[bb]\nsha256 = " TESTLIB_TREE_SHA_B "\nurl = file:///y/bb.tar.bz2\nstrip = bb\n"); }
 static void edit_touch(void)
 {
 	struct timespec ts[2] = { { .tv_sec = 1000000000 }, { .tv_sec = 1000000000 } };
 
-	assert_int_equal(utimensat(AT_FDCWD, in("kconfig/base.config"), ts, 0), 0);
-	assert_int_equal(utimensat(AT_FDCWD, in("rootfs/ov/etc/motd"), ts, 0), 0);
+	assert_int_equal(utimensat(AT_FDCWD, testlib_tree_path("kconfig/base.config"), ts, 0), 0);
+	assert_int_equal(utimensat(AT_FDCWD, testlib_tree_path("rootfs/ov/etc/motd"), ts, 0), 0);
 }
 
 static void test_every_input_counts(void **state)
@@ -245,12 +167,12 @@ static void test_every_input_counts(void **state)
 	char before[DIGEST_HEX_LEN], after[DIGEST_HEX_LEN];
 
 	(void)state;
-	skip_without_toolchain();
+	testlib_tree_need_toolchain();
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		print_message("%s\n", cases[i].name);
 		/* every case on fresh inputs: none sees another's edit */
 		assert_int_equal(testlib_teardown_tmpdir(NULL), 0);
-		assert_int_equal(setup(NULL), 0);
+		assert_int_equal(testlib_tree_setup(NULL), 0);
 		key_ok("t", COMPILER, before);
 		cases[i].edit();
 		key_ok(cases[i].variant ? cases[i].variant : "t",
@@ -272,14 +194,14 @@ static void test_errors(void **state)
 	char key[DIGEST_HEX_LEN], err[2048] = "";
 
 	(void)state;
-	skip_without_toolchain();
+	testlib_tree_need_toolchain();
 	/* a source the recipe names but sources.conf does not declare */
-	put("sources.conf", "[linux]\nsha256 = " SHA_K "\nurl = file:///x/linux.tar.xz\nstrip = linux\n");
+	testlib_tree_put("sources.conf", "[linux]\nsha256 = " TESTLIB_TREE_SHA_K "\nurl = file:///x/linux.tar.xz\nstrip = linux\n");
 	assert_int_equal(key_of("t", COMPILER, key, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "source 'bb' is not declared"));
-	put("sources.conf", sources);
+	testlib_tree_put("sources.conf", testlib_tree_sources);
 	/* an overlay may not hold a fifo: it could never go into an initramfs */
-	assert_int_equal(mkfifo(in("rootfs/ov/etc/fifo"), 0644), 0);
+	assert_int_equal(mkfifo(testlib_tree_path("rootfs/ov/etc/fifo"), 0644), 0);
 	assert_int_equal(key_of("t", COMPILER, key, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "reading the inputs of t"));
 }
@@ -287,9 +209,9 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_same_inputs_same_key, setup, testlib_teardown_tmpdir),
-		cmocka_unit_test_setup_teardown(test_every_input_counts, setup, testlib_teardown_tmpdir),
-		cmocka_unit_test_setup_teardown(test_errors, setup, testlib_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_same_inputs_same_key, testlib_tree_setup, testlib_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_every_input_counts, testlib_tree_setup, testlib_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_errors, testlib_tree_setup, testlib_teardown_tmpdir),
 	};
 
 	return cmocka_run_group_tests_name("buildkey", tests, group_setup, group_teardown);

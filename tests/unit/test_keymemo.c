@@ -9,92 +9,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "build/build.h"
 #include "build/keymemo.h"
 #include "conf/runtime.h"
 #include "lib/etag.h"
-#include "lib/fsutil.h"
 #include "testlib.h"
 
-#define SHA_K "1111111111111111111111111111111111111111111111111111111111111111"
-#define SHA_B "2222222222222222222222222222222222222222222222222222222222222222"
-
-static const char recipe[] =
-	"arch = x86_64\n"
-	"kernel-source = linux\n"
-	"kernel-fragments = base\n"
-	"kernel-patches = fix\n"
-	"busybox-source = bb\n"
-	"busybox-config = mini\n"
-	"libc = glibc\n"
-	"overlays = ov\n";
-
-static const char sources[] =
-	"[linux]\nsha256 = " SHA_K "\nurl = file:///x/linux.tar.xz\nstrip = linux\n"
-	"[bb]\nsha256 = " SHA_B "\nurl = file:///x/bb.tar.bz2\nstrip = bb\n";
-
 static struct etag_cache *digests;
-static char recipes[4096], kconfig[4096], rootfs[4096], conf[4096];
+static struct testlib_tree tree;
 static struct runtime rt1, rt2;
-
-static const char *in(const char *rel)
-{
-	static char ring[4][4096];
-	static unsigned next;
-	char *p = ring[next++ % 4];
-
-	assert_true(snprintf(p, sizeof(ring[0]), "%s/%s", testlib_dir, rel) < (int)sizeof(ring[0]));
-	return p;
-}
-
-static void put(const char *rel, const char *text)
-{
-	testlib_write_text(in(rel), text);
-}
-
-static void mkdirs(const char *rel)
-{
-	assert_int_equal(fsutil_mkdirs(in(rel), 0755), 0);
-}
 
 static int setup(void **state)
 {
-	if (testlib_setup_tmpdir(state))
+	if (testlib_tree_setup(state))
 		return -1;
-	if (access("/usr/lib/x86_64-linux-gnu/libc.a", R_OK) != 0)
-		return 0; /* the tests skip */
-	mkdirs("images");
-	mkdirs("kconfig/patches");
-	mkdirs("rootfs/busybox");
-	mkdirs("rootfs/ov/etc");
-	put("images/t.image", recipe);
-	put("kconfig/base.config", "CONFIG_PRINTK=y\n");
-	put("kconfig/extra.config", "CONFIG_DEBUG_KERNEL=y\n");
-	put("kconfig/patches/fix.patch", "--- a/x\n+++ b/x\n");
-	put("rootfs/busybox/mini.config", "CONFIG_STATIC=y\n");
-	put("rootfs/ov/etc/motd", "hello\n");
-	put("sources.conf", sources);
-	snprintf(recipes, sizeof(recipes), "%s", in("images"));
-	snprintf(kconfig, sizeof(kconfig), "%s", in("kconfig"));
-	snprintf(rootfs, sizeof(rootfs), "%s", in("rootfs"));
-	snprintf(conf, sizeof(conf), "%s", in("sources.conf"));
 	for (struct runtime *rt = &rt1; rt; rt = rt == &rt1 ? &rt2 : NULL) {
 		memset(rt, 0, sizeof(*rt));
-		rt->opts.recipe_dir = recipes;
-		rt->opts.kconfig_dir = kconfig;
-		rt->opts.rootfs_dir = rootfs;
-		rt->opts.sources_file = conf;
+		testlib_tree_options(&tree, &rt->opts);
 	}
 	return 0;
-}
-
-static void skip_without_toolchain(void)
-{
-	if (access("/usr/lib/x86_64-linux-gnu/libc.a", R_OK) != 0)
-		skip();
 }
 
 /* What builder_request does: the memo, else compute and remember. Returns whether it hit. */
@@ -142,7 +77,7 @@ static void test_hit(void **state)
 	uint64_t gen;
 
 	(void)state;
-	skip_without_toolchain();
+	testlib_tree_need_toolchain();
 	assert_non_null(m);
 	assert_false(lookup(m, &rt1, "t+extra", key));
 	assert_true(lookup(m, &rt1, "t+extra", again));
@@ -156,7 +91,7 @@ static void test_hit(void **state)
 	assert_true(st.watching);
 	assert_int_equal(st.hits, 2);
 	/* a file beside sources.conf that is no input changes nothing */
-	put("daemon.log", "written on every request\n");
+	testlib_tree_put("daemon.log", "written on every request\n");
 	assert_true(lookup(m, &rt1, "t+extra", again));
 	keymemo_free(m);
 }
@@ -167,32 +102,35 @@ static void test_edits(void **state)
 	char key[DIGEST_HEX_LEN];
 
 	(void)state;
-	skip_without_toolchain();
+	testlib_tree_need_toolchain();
 	assert_false(lookup(m, &rt1, "t", key));
 	/* written in place: a fragment, a patch, the busybox config, the recipe */
-	put("kconfig/base.config", "CONFIG_PRINTK=n\n");
+	testlib_tree_put("kconfig/base.config", "CONFIG_PRINTK=n\n");
 	changed(m, key);
-	put("kconfig/patches/fix.patch", "--- a/y\n+++ b/y\n");
+	testlib_tree_put("kconfig/patches/fix.patch", "--- a/y\n+++ b/y\n");
 	changed(m, key);
-	put("rootfs/busybox/mini.config", "CONFIG_STATIC=n\n");
+	testlib_tree_put("rootfs/busybox/mini.config", "CONFIG_STATIC=n\n");
 	changed(m, key);
-	put("images/t.image", "# edited\n" "arch = x86_64\nkernel-source = linux\nkernel-fragments = base\n"
-			      "kernel-patches = fix\nbusybox-source = bb\nbusybox-config = mini\n"
-			      "libc = glibc\noverlays = ov\n");
+	testlib_tree_put("images/t.image", "# edited\n" "arch = x86_64\nkernel-source = linux\n"
+			 "kernel-fragments = base\nkernel-patches = fix\nbusybox-source = bb\n"
+			 "busybox-config = mini\nlibc = glibc\noverlays = ov\n");
 	changed(m, key);
-	put("images/t.image.tmp", recipe);
-	assert_int_equal(rename(in("images/t.image.tmp"), in("images/t.image")), 0);
+	testlib_tree_put("images/t.image.tmp", testlib_tree_recipe);
+	assert_int_equal(rename(testlib_tree_path("images/t.image.tmp"),
+				testlib_tree_path("images/t.image")), 0);
 	changed(m, key);
 	/* renamed over: an overlay file */
-	put("rootfs/ov/etc/motd.tmp", "bye\n");
-	assert_int_equal(rename(in("rootfs/ov/etc/motd.tmp"), in("rootfs/ov/etc/motd")), 0);
+	testlib_tree_put("rootfs/ov/etc/motd.tmp", "bye\n");
+	assert_int_equal(rename(testlib_tree_path("rootfs/ov/etc/motd.tmp"),
+				testlib_tree_path("rootfs/ov/etc/motd")), 0);
 	changed(m, key);
 	/* a mode */
-	assert_int_equal(chmod(in("rootfs/ov/etc/motd"), 0600), 0);
+	assert_int_equal(chmod(testlib_tree_path("rootfs/ov/etc/motd"), 0600), 0);
 	changed(m, key);
 	/* sources.conf */
-	put("sources.conf", "# a comment\n[linux]\nsha256 = " SHA_B "\nurl = file:///x/l.tar.xz\n"
-			    "strip = linux\n[bb]\nsha256 = " SHA_B "\nurl = file:///x/bb.tar.bz2\nstrip = bb\n");
+	testlib_tree_put("sources.conf", "# a comment\n[linux]\nsha256 = " TESTLIB_TREE_SHA_B
+			 "\nurl = file:///x/l.tar.xz\nstrip = linux\n[bb]\nsha256 = " TESTLIB_TREE_SHA_B
+			 "\nurl = file:///x/bb.tar.bz2\nstrip = bb\n");
 	changed(m, key);
 	keymemo_free(m);
 }
@@ -204,17 +142,17 @@ static void test_new_subdirectory(void **state)
 	char key[DIGEST_HEX_LEN];
 
 	(void)state;
-	skip_without_toolchain();
+	testlib_tree_need_toolchain();
 	assert_false(lookup(m, &rt1, "t", key));
-	mkdirs("rootfs/ov/new");
+	testlib_tree_mkdirs("rootfs/ov/new");
 	changed(m, key);
-	put("rootfs/ov/new/file", "one\n");
+	testlib_tree_put("rootfs/ov/new/file", "one\n");
 	changed(m, key);
 	/* made and filled between two lookups */
-	mkdirs("rootfs/ov/new/deeper/still");
-	put("rootfs/ov/new/deeper/still/file", "two\n");
+	testlib_tree_mkdirs("rootfs/ov/new/deeper/still");
+	testlib_tree_put("rootfs/ov/new/deeper/still/file", "two\n");
 	changed(m, key);
-	put("rootfs/ov/new/deeper/still/file", "three\n");
+	testlib_tree_put("rootfs/ov/new/deeper/still/file", "three\n");
 	changed(m, key);
 	keymemo_free(m);
 }
@@ -227,11 +165,11 @@ static void test_stale_put(void **state)
 	uint64_t gen;
 
 	(void)state;
-	skip_without_toolchain();
+	testlib_tree_need_toolchain();
 	assert_false(keymemo_get(m, &rt1, "t", key, name, &gen));
 	memset(key, 'a', DIGEST_HEX_LEN - 1);
 	key[DIGEST_HEX_LEN - 1] = '\0';
-	put("kconfig/base.config", "CONFIG_PRINTK=n\n"); /* after the "computation" read it */
+	testlib_tree_put("kconfig/base.config", "CONFIG_PRINTK=n\n"); /* after the "computation" read it */
 	keymemo_put(m, &rt1, "t", gen, key, "t");
 	assert_false(keymemo_get(m, &rt1, "t", key, name, &gen));
 	keymemo_free(m);
@@ -244,17 +182,17 @@ static void test_runtime(void **state)
 	char key[DIGEST_HEX_LEN], other[DIGEST_HEX_LEN];
 
 	(void)state;
-	skip_without_toolchain();
+	testlib_tree_need_toolchain();
 	assert_false(lookup(m, &rt1, "t", key));
 	assert_true(lookup(m, &rt1, "t", key));
 	assert_false(lookup(m, &rt2, "t", other));
 	assert_string_equal(key, other);
 	assert_true(lookup(m, &rt2, "t", other));
 	/* the same runtime object with other directories: not the same configuration */
-	mkdirs("kconfig2/patches");
-	put("kconfig2/base.config", "CONFIG_OTHER=y\n");
-	put("kconfig2/patches/fix.patch", "--- a/x\n+++ b/x\n");
-	snprintf(kconfig, sizeof(kconfig), "%s", in("kconfig2"));
+	testlib_tree_mkdirs("kconfig2/patches");
+	testlib_tree_put("kconfig2/base.config", "CONFIG_OTHER=y\n");
+	testlib_tree_put("kconfig2/patches/fix.patch", "--- a/x\n+++ b/x\n");
+	snprintf(tree.kconfig_dir, sizeof(tree.kconfig_dir), "%s", testlib_tree_path("kconfig2"));
 	assert_false(lookup(m, &rt2, "t", other));
 	assert_string_not_equal(key, other);
 	keymemo_free(m);
@@ -268,7 +206,7 @@ static void test_bound(void **state)
 	uint64_t gen;
 
 	(void)state;
-	skip_without_toolchain();
+	testlib_tree_need_toolchain();
 	memset(key, 'b', DIGEST_HEX_LEN - 1);
 	key[DIGEST_HEX_LEN - 1] = '\0';
 	for (unsigned i = 0; i <= KEYMEMO_MAX; i++) {
@@ -294,8 +232,9 @@ static void test_unwatchable(void **state)
 	uint64_t gen;
 
 	(void)state;
-	skip_without_toolchain();
-	snprintf(conf, sizeof(conf), "%s", in("missing/sources.conf"));
+	testlib_tree_need_toolchain();
+	snprintf(tree.sources_file, sizeof(tree.sources_file), "%s",
+		 testlib_tree_path("missing/sources.conf"));
 	memset(key, 'c', DIGEST_HEX_LEN - 1);
 	key[DIGEST_HEX_LEN - 1] = '\0';
 	for (int i = 0; i < 2; i++) {
@@ -305,7 +244,7 @@ static void test_unwatchable(void **state)
 	keymemo_stats(m, &st);
 	assert_false(st.watching);
 	/* once it can be, it is */
-	mkdirs("missing");
+	testlib_tree_mkdirs("missing");
 	assert_false(keymemo_get(m, &rt1, "t", key, name, &gen));
 	keymemo_put(m, &rt1, "t", gen, key, "t");
 	assert_true(keymemo_get(m, &rt1, "t", key, name, &gen));

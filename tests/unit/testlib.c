@@ -1,4 +1,5 @@
-/* testlib.c - fixtures shared by the unit tests: temp dirs, files, a tarball, an HTTP server. */
+/* testlib.c - fixtures shared by the unit tests: temp dirs, files, a tarball, an input tree, an
+ * HTTP server. */
 #include "testlib.h"
 
 #include <dirent.h>
@@ -22,7 +23,9 @@
 #include <cmocka.h>
 
 #include "build/store.h"
+#include "conf/options.h"
 #include "lib/digest.h"
+#include "lib/fsutil.h"
 #include "lib/spawn.h"
 
 char testlib_dir[PATH_MAX];
@@ -256,6 +259,88 @@ char *testlib_pkg_path(const struct testlib_pkg *pkg, const char *rel)
 int testlib_pkg_log_count(const struct testlib_pkg *pkg, const char *needle)
 {
 	return testlib_file_count(pkg->log_path, needle);
+}
+
+/* ---- one variant's input tree ---- */
+
+const char testlib_tree_recipe[] =
+	"# t.image\n"
+	"arch = x86_64\n"
+	"kernel-source = linux\n"
+	"kernel-fragments = base\n"
+	"kernel-patches = fix\n"
+	"busybox-source = bb\n"
+	"busybox-config = mini\n"
+	"libc = glibc\n"
+	"overlays = ov\n"
+	"cmdline = console=ttyS0\n";
+
+const char testlib_tree_sources[] =
+	"[linux]\nsha256 = " TESTLIB_TREE_SHA_K "\nurl = file:///x/linux.tar.xz\nstrip = linux\n"
+	"[bb]\nsha256 = " TESTLIB_TREE_SHA_B "\nurl = file:///x/bb.tar.bz2\nstrip = bb\n";
+
+const char *testlib_tree_path(const char *rel)
+{
+	static char ring[4][PATH_MAX];
+	static unsigned next;
+	char *p = ring[next++ % 4];
+
+	assert_true(snprintf(p, sizeof(ring[0]), "%s/%s", testlib_dir, rel) < (int)sizeof(ring[0]));
+	return p;
+}
+
+void testlib_tree_put(const char *rel, const char *text)
+{
+	testlib_write_text(testlib_tree_path(rel), text);
+}
+
+void testlib_tree_mkdirs(const char *rel)
+{
+	assert_int_equal(fsutil_mkdirs(testlib_tree_path(rel), 0755), 0);
+}
+
+int testlib_tree_setup(void **state)
+{
+	if (testlib_setup_tmpdir(state))
+		return -1;
+	testlib_tree_mkdirs("images");
+	testlib_tree_mkdirs("kconfig/patches");
+	testlib_tree_mkdirs("rootfs/busybox");
+	testlib_tree_mkdirs("rootfs/ov/etc");
+	testlib_tree_mkdirs("rootfs/ov/bin");
+	testlib_tree_mkdirs("rootfs/other");
+	testlib_tree_put("images/t.image", testlib_tree_recipe);
+	testlib_tree_put("kconfig/base.config", "CONFIG_PRINTK=y\n");
+	testlib_tree_put("kconfig/extra.config", "CONFIG_DEBUG_KERNEL=y\n");
+	testlib_tree_put("kconfig/unused.config", "CONFIG_UNUSED=y\n");
+	testlib_tree_put("kconfig/patches/fix.patch", "--- a/x\n+++ b/x\n");
+	testlib_tree_put("rootfs/busybox/mini.config", "CONFIG_STATIC=y\n");
+	testlib_tree_put("rootfs/ov/etc/motd", "hello\n");
+	testlib_tree_put("rootfs/ov/bin/run", "#!/bin/sh\n");
+	assert_int_equal(symlink("/etc/motd", testlib_tree_path("rootfs/ov/etc/issue")), 0);
+	testlib_tree_put("rootfs/other/x", "not in t\n");
+	testlib_tree_put("sources.conf", testlib_tree_sources);
+	return 0;
+}
+
+void testlib_tree_options(struct testlib_tree *t, struct options *o)
+{
+	snprintf(t->recipe_dir, sizeof(t->recipe_dir), "%s", testlib_tree_path("images"));
+	snprintf(t->kconfig_dir, sizeof(t->kconfig_dir), "%s", testlib_tree_path("kconfig"));
+	snprintf(t->rootfs_dir, sizeof(t->rootfs_dir), "%s", testlib_tree_path("rootfs"));
+	snprintf(t->sources_file, sizeof(t->sources_file), "%s", testlib_tree_path("sources.conf"));
+	o->recipe_dir = t->recipe_dir;
+	o->kconfig_dir = t->kconfig_dir;
+	o->rootfs_dir = t->rootfs_dir;
+	o->sources_file = t->sources_file;
+}
+
+void testlib_tree_need_toolchain(void)
+{
+	if (access(TESTLIB_TREE_LIBC_A, R_OK) != 0) {
+		print_message("no %s (libc6-dev): skipped\n", TESTLIB_TREE_LIBC_A);
+		skip();
+	}
 }
 
 /* ---- a one-request-at-a-time HTTP server on 127.0.0.1 ---- */

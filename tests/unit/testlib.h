@@ -1,4 +1,5 @@
-/* testlib.h - unit test fixtures: a temp dir per test, files, a source tarball, an HTTP server. */
+/* testlib.h - unit test fixtures: a temp dir per test, files, a source tarball, an input tree, an
+ * HTTP server. */
 #ifndef TINYBOOT_TESTLIB_H
 #define TINYBOOT_TESTLIB_H
 
@@ -62,6 +63,39 @@ const struct source *testlib_pkg_source(struct testlib_pkg *pkg, const char *sha
 char *testlib_pkg_path(const struct testlib_pkg *pkg, const char *rel);
 /* How often needle occurs in the build log. */
 int testlib_pkg_log_count(const struct testlib_pkg *pkg, const char *needle);
+
+/* ---- one variant's inputs, t: its recipe, fragments, patch, busybox config, overlays ---- */
+
+struct options;
+
+#define TESTLIB_TREE_SHA_K "1111111111111111111111111111111111111111111111111111111111111111"
+#define TESTLIB_TREE_SHA_B "2222222222222222222222222222222222222222222222222222222222222222"
+/* The glibc toolchain of the recipe: its libc.a is hashed into the key. */
+#define TESTLIB_TREE_LIBC_A "/usr/lib/x86_64-linux-gnu/libc.a"
+
+/* images/t.image (kernel linux, fragment base, patch fix, busybox bb with config mini, glibc,
+ * overlay ov, a cmdline) and sources.conf ([linux] sha256 SHA_K, [bb] SHA_B, file:// urls). */
+extern const char testlib_tree_recipe[];
+extern const char testlib_tree_sources[];
+
+/* Where testlib_tree_options points a struct options. */
+struct testlib_tree {
+	char recipe_dir[4096], kconfig_dir[4096], rootfs_dir[4096], sources_file[4096];
+};
+
+/* cmocka fixture: testlib_setup_tmpdir, then in it images/t.image, kconfig/{base,extra,unused}.config,
+ * kconfig/patches/fix.patch, rootfs/busybox/mini.config, overlay ov (etc/motd, etc/issue a symlink
+ * to /etc/motd, bin/run), overlay other (x; t does not use it), sources.conf. */
+int testlib_tree_setup(void **state);
+/* Point o's recipe, kconfig and rootfs dirs and sources file at the tree; t holds the strings. */
+void testlib_tree_options(struct testlib_tree *t, struct options *o);
+/* "testlib_dir/REL" in one of four static buffers, reused in turn. */
+const char *testlib_tree_path(const char *rel);
+/* Write text to REL; make REL and its parents. A failure fails the test. */
+void testlib_tree_put(const char *rel, const char *text);
+void testlib_tree_mkdirs(const char *rel);
+/* Skip the test (saying why) where the recipe's toolchain is missing (libc6-dev). */
+void testlib_tree_need_toolchain(void);
 
 /* ---- a one-request-at-a-time HTTP server on 127.0.0.1 ---- */
 
