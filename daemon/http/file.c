@@ -119,9 +119,9 @@ struct http_file_key {
  * of a rack fetching the same initrd) makes the worker threads take turns. A buffer body goes
  * out with the head in one sendmsg, with no lock. The kernel copies the bytes (sendfile would
  * not): on loopback that still wins at every size measured (scripts/bench-http.sh: 16 MiB went
- * from 1.0x to 1.5x nginx's requests/s, the receiver reading bytes still in cache), at about
- * 1.2-1.5x nginx's CPU per request above a few MiB. Above the limit, and for ranges, sendfile:
- * no mapping of a huge file outlives its request in the cache. Only small files are populated
+ * from 1.0x to 1.5-1.7x nginx's requests/s, the receiver reading bytes still in cache), at
+ * 1.1-1.45x nginx's CPU per request there. Above the limit, and for ranges, sendfile (a huge
+ * file is not mapped whole for a kept response). Only small files are populated
  * up front; a large one faults its pages in inside sendmsg, a socket buffer at a time, so
  * the first request for a cold file does not hold the worker thread for the whole read.
  * libmicrohttpd never reads the body itself (no TLS, a known length: never chunked), so a
