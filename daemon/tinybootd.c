@@ -35,7 +35,7 @@ enum exit_code {
 
 /* Where the PXE service keeps its files: the store knows STATE's layout. */
 struct tinybootd_pxe_paths {
-	char conf[4096], leases[4096], tftp[4096];
+	char conf[4096], leases[4096], hosts[4096], tftp[4096];
 	struct pxe_paths p;
 };
 
@@ -45,10 +45,12 @@ static int tinybootd_pxe_paths(const char *state_dir, struct tinybootd_pxe_paths
 
 	if ((rc = store_layout_path(state_dir, STORE_PXE, "dnsmasq.conf", out->conf, sizeof(out->conf))) ||
 	    (rc = store_layout_path(state_dir, STORE_PXE, "dnsmasq.leases", out->leases, sizeof(out->leases))) ||
+	    (rc = store_layout_path(state_dir, STORE_PXE, "dnsmasq.hosts", out->hosts, sizeof(out->hosts))) ||
 	    (rc = store_layout_path(state_dir, STORE_TFTP, NULL, out->tftp, sizeof(out->tftp))))
 		return rc;
 	out->p.conf = out->conf;
 	out->p.leases = out->leases;
+	out->p.hosts = out->hosts;
 	out->p.tftp = out->tftp;
 	return 0;
 }

@@ -71,6 +71,12 @@ static bool pxe_config_host_in_net(struct in_addr a, const struct netif_ipv4 *ne
 	return net->prefix >= 31 || (host != 0 && host != ~ntohl(net->mask.s_addr));
 }
 
+/* The reservations go to a file of their own: tinybootd's dnsmasq in dhcp mode only. */
+static const char *pxe_config_hosts_file(const struct pxe_config *c)
+{
+	return c->own && c->mode == PXE_MODE_DHCP ? c->hosts_file : NULL;
+}
+
 /* Everything written below is checked here first. */
 static int pxe_config_check(const struct pxe_config *c, char *err, size_t errlen)
 {
@@ -88,11 +94,16 @@ static int pxe_config_check(const struct pxe_config *c, char *err, size_t errlen
 		return -EINVAL;
 	}
 	if (!c->tftp_root || !pxeopts_path_valid(c->tftp_root) ||
-	    (c->own && c->lease_file && !pxeopts_path_valid(c->lease_file))) {
+	    (c->own && c->lease_file && !pxeopts_path_valid(c->lease_file)) ||
+	    (pxe_config_hosts_file(c) && !pxeopts_path_valid(c->hosts_file))) {
+		const char *bad = c->lease_file;
+
+		if (c->tftp_root && !pxeopts_path_valid(c->tftp_root))
+			bad = c->tftp_root;
+		else if (pxe_config_hosts_file(c) && !pxeopts_path_valid(c->hosts_file))
+			bad = c->hosts_file;
 		snprintf(err, errlen, "the path '%s' cannot be written into a dnsmasq configuration "
-			 "(use only A-Z a-z 0-9 / . _ + @ %% = : ~ -)",
-			 conffile_shown(c->tftp_root && !pxeopts_path_valid(c->tftp_root) ? c->tftp_root :
-					c->lease_file, shown));
+			 "(use only A-Z a-z 0-9 / . _ + @ %% = : ~ -)", conffile_shown(bad, shown));
 		return -EINVAL;
 	}
 	if (c->own && c->user && !netif_name_valid(c->user)) {
@@ -148,9 +159,10 @@ static void pxe_config_note(pxe_config_note_fn *note, void *ctx, struct pxe_conf
 		note(ctx, msg);
 }
 
-/* dhcp-host=MAC,IP for every machine with a MAC and ip= in the subnet; each address once. */
+/* PREFIXMAC,IP for every machine with a MAC and ip= in the subnet; each address once. prefix:
+ * "dhcp-host=" in a configuration, "" in a --dhcp-hostsfile. */
 static void pxe_config_reservations(const struct pxe_config *c, pxe_config_note_fn *note, void *ctx,
-				    struct pxe_config_buf *b)
+				    const char *prefix, size_t *count, struct pxe_config_buf *b)
 {
 	size_t n = c->machines ? machines_count(c->machines) : 0;
 	struct in_addr *taken = n ? calloc(n, sizeof(*taken)) : NULL;
@@ -197,9 +209,11 @@ static void pxe_config_reservations(const struct pxe_config *c, pxe_config_note_
 			continue;
 		}
 		taken[ntaken++] = a;
-		pxe_config_add(b, "dhcp-host=%s,%s\n", mac, netif_ntoa(a, ipbuf));
+		pxe_config_add(b, "%s%s,%s\n", prefix, mac, netif_ntoa(a, ipbuf));
 	}
 	free(taken);
+	if (count)
+		*count = ntaken;
 }
 
 static void pxe_config_head(const struct pxe_config *c, struct pxe_config_buf *b)
@@ -257,7 +271,13 @@ static void pxe_config_addresses(const struct pxe_config *c, pxe_config_note_fn 
 			pxe_config_add(b, ",%s", netif_ntoa(o->dns[i], a));
 		pxe_config_add(b, "\n");
 	}
-	pxe_config_reservations(c, note, ctx, b);
+	if (!pxe_config_hosts_file(c)) {
+		pxe_config_reservations(c, note, ctx, "dhcp-host=", NULL, b);
+		return;
+	}
+	pxe_config_add(b, "# the reservations, one MAC,IP a line: when only they change, tinybootd "
+		       "rewrites the file\n# and sends SIGHUP (no restart: TFTP transfers in flight go "
+		       "on)\ndhcp-hostsfile=%s\n", c->hosts_file);
 }
 
 static void pxe_config_boot(const struct pxe_config *c, struct pxe_config_buf *b)
@@ -337,6 +357,59 @@ int pxe_config_render(const struct pxe_config *c, pxe_config_note_fn *note, void
 	if (b.rc) {
 		free(b.data);
 		snprintf(err, errlen, "cannot build the dnsmasq configuration: %s", strerror(-b.rc));
+		return b.rc;
+	}
+	*out = b.data;
+	return 0;
+}
+
+int pxe_config_hosts(const struct pxe_config *c, pxe_config_note_fn *note, void *ctx, char **out,
+		     size_t *count, char *err, size_t errlen)
+{
+	struct pxe_config_buf b = { .rc = 0 };
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	rc = pxe_config_check(c, err, errlen);
+	if (rc)
+		return rc;
+	if (c->mode != PXE_MODE_DHCP) {
+		snprintf(err, errlen, "pxe: reservations are made in dhcp mode only");
+		return -EINVAL;
+	}
+	pxe_config_add(&b, "# DHCP reservations of tinyboot's PXE service (MAC,IP) from machines.conf, "
+		       "written by tinybootd\n# on every start and SIGHUP; dnsmasq reads it again on "
+		       "SIGHUP.\n");
+	pxe_config_reservations(c, note, ctx, "", count, &b);
+	if (!b.rc && !b.data)
+		b.rc = -ENOMEM;
+	if (b.rc) {
+		free(b.data);
+		*count = 0;
+		snprintf(err, errlen, "cannot build the DHCP reservations: %s", strerror(-b.rc));
+		return b.rc;
+	}
+	*out = b.data;
+	return 0;
+}
+
+int pxe_config_shown(const char *conf, const char *hosts_file, const char *hosts, char **out)
+{
+	struct pxe_config_buf b = { .rc = 0 };
+
+	*out = NULL;
+	pxe_config_add(&b, "%s#\n# %s (dhcp-hostsfile), as tinybootd wrote it:\n", conf, hosts_file);
+	for (const char *line = hosts; *line;) {
+		size_t len = strcspn(line, "\n");
+
+		pxe_config_add(&b, "%s%.*s\n", line[0] == '#' ? "" : "# ", (int)len, line);
+		line += len + (line[len] == '\n');
+	}
+	if (!b.rc && !b.data)
+		b.rc = -ENOMEM;
+	if (b.rc) {
+		free(b.data);
 		return b.rc;
 	}
 	*out = b.data;

@@ -31,6 +31,9 @@ struct pxe_config {
 	                              * NULL: no line (dnsmasq keeps the uid it was started with) */
 	bool log_dhcp;               /* log-dhcp: every DHCP packet's options (debug) */
 	const struct machines *machines; /* dhcp mode: reservations by MAC; may be NULL */
+	const char *hosts_file;      /* own, dhcp mode: the reservations live in this file
+	                              * (dhcp-hostsfile=, see pxe_config_hosts), so a change of
+	                              * them needs a SIGHUP, not a restart; NULL: dhcp-host= lines */
 	const char *listen_note;     /* a comment line to add (e.g. tinybootd is not reachable) */
 };
 
@@ -44,5 +47,16 @@ typedef void pxe_config_note_fn(void *ctx, const char *note);
  * err says which. note (may be NULL) hears about each machine left without a reservation. */
 int pxe_config_render(const struct pxe_config *c, pxe_config_note_fn *note, void *ctx, char **out,
 		      char *err, size_t errlen);
+
+/* dhcp mode: the reservations in dnsmasq's --dhcp-hostsfile format for c->hosts_file, one
+ * "MAC,IP" a line (MAC and address checked and written back in canonical form), the machines
+ * left out as comments; *count gets the number of reservations. Errors as pxe_config_render;
+ * -EINVAL in proxy mode. */
+int pxe_config_hosts(const struct pxe_config *c, pxe_config_note_fn *note, void *ctx, char **out,
+		     size_t *count, char *err, size_t errlen);
+
+/* What an admin is shown for a running service: the configuration conf, then the reservations
+ * of hosts_file (its text hosts) as comments. *out is malloc'd; 0 or -ENOMEM. */
+int pxe_config_shown(const char *conf, const char *hosts_file, const char *hosts, char **out);
 
 #endif

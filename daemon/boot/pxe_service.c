@@ -36,6 +36,8 @@ struct pxe_service {
 	/* under lock */
 	char **argv;            /* what should run; NULL: nothing */
 	char *text;
+	char *shown;            /* pxe_service_show's text; NULL: text */
+	int pending_sig;        /* to send once the starting child is up; 0: none */
 	bool stop;              /* the thread ends */
 	unsigned generation;    /* bumped by every change of what should run */
 	unsigned run_gen;       /* the generation of the child now running */
@@ -149,6 +151,9 @@ static void pxe_service_line(void *ctx, const char *line)
 	pthread_mutex_lock(&s->lock);
 	if (strstr(msg, PXE_SERVICE_READY) && s->state == PXE_SERVICE_STARTING) {
 		s->state = PXE_SERVICE_UP;
+		if (s->pending_sig && s->pid)
+			kill(s->pid, s->pending_sig);
+		s->pending_sig = 0;
 		pthread_cond_broadcast(&s->changed);
 	}
 	if (!strstr(msg, "FAILED to start up"))
@@ -266,6 +271,7 @@ static void *pxe_service_main(void *arg)
 		argv = pxe_service_argv_dup(s->argv);
 		gen = s->run_gen = s->generation;
 		s->state = PXE_SERVICE_STARTING;
+		s->pending_sig = 0; /* a new child reads its files afresh */
 		s->last[0] = '\0';
 		pthread_mutex_unlock(&s->lock);
 
@@ -365,6 +371,38 @@ static int pxe_service_await(struct pxe_service *s, unsigned gen, char *err, siz
 	return -EIO;
 }
 
+/* Under the lock. */
+static bool pxe_service_runs_locked(struct pxe_service *s, char *const argv[], const char *text)
+{
+	return pxe_service_argv_equal(s->argv, argv) && s->text && strcmp(s->text, text) == 0 &&
+	       s->run_gen == s->generation && s->state != PXE_SERVICE_IDLE;
+}
+
+bool pxe_service_runs(struct pxe_service *s, char *const argv[], const char *text)
+{
+	bool runs;
+
+	pthread_mutex_lock(&s->lock);
+	runs = pxe_service_runs_locked(s, argv, text);
+	pthread_mutex_unlock(&s->lock);
+	return runs;
+}
+
+int pxe_service_signal(struct pxe_service *s, int sig)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->state == PXE_SERVICE_UP && s->pid)
+		rc = kill(s->pid, sig) < 0 ? -errno : 0;
+	else if (s->state == PXE_SERVICE_STARTING && s->run_gen == s->generation && s->argv)
+		s->pending_sig = sig;
+	else
+		rc = -ESRCH;
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
 int pxe_service_run(struct pxe_service *s, char *const argv[], const char *text, bool wait,
 		    char *err, size_t errlen)
 {
@@ -380,8 +418,7 @@ int pxe_service_run(struct pxe_service *s, char *const argv[], const char *text,
 		return -ENOMEM;
 	}
 	pthread_mutex_lock(&s->lock);
-	if (pxe_service_argv_equal(s->argv, copy) && s->text && strcmp(s->text, text) == 0 &&
-	    s->run_gen == s->generation && s->state != PXE_SERVICE_IDLE) {
+	if (pxe_service_runs_locked(s, copy, text)) {
 		/* already running (or starting) just this */
 		pxe_service_argv_free(copy);
 		free(text_copy);
@@ -405,8 +442,10 @@ void pxe_service_halt(struct pxe_service *s)
 	pthread_mutex_lock(&s->lock);
 	pxe_service_argv_free(s->argv);
 	free(s->text);
+	free(s->shown);
 	s->argv = NULL;
 	s->text = NULL;
+	s->shown = NULL;
 	s->generation++;
 	pxe_service_wake(s);
 	while (s->pid || s->state != PXE_SERVICE_IDLE)
@@ -425,6 +464,7 @@ void pxe_service_free(struct pxe_service *s)
 	pthread_join(s->thread, NULL);
 	pxe_service_argv_free(s->argv);
 	free(s->text);
+	free(s->shown);
 	pthread_cond_destroy(&s->changed);
 	pthread_mutex_destroy(&s->lock);
 	close(s->wake[0]);
@@ -438,6 +478,30 @@ char *pxe_service_text(struct pxe_service *s)
 
 	pthread_mutex_lock(&s->lock);
 	text = s->text ? strdup(s->text) : NULL;
+	pthread_mutex_unlock(&s->lock);
+	return text;
+}
+
+bool pxe_service_show(struct pxe_service *s, const char *shown)
+{
+	char *copy = shown ? strdup(shown) : NULL;
+	bool changed;
+
+	pthread_mutex_lock(&s->lock);
+	changed = !s->shown || !shown || strcmp(s->shown, shown) != 0;
+	changed = changed && (s->shown || shown);
+	free(s->shown);
+	s->shown = copy; /* no memory: the text is shown alone */
+	pthread_mutex_unlock(&s->lock);
+	return changed;
+}
+
+char *pxe_service_shown(struct pxe_service *s)
+{
+	char *text;
+
+	pthread_mutex_lock(&s->lock);
+	text = s->shown ? strdup(s->shown) : s->text ? strdup(s->text) : NULL;
 	pthread_mutex_unlock(&s->lock);
 	return text;
 }

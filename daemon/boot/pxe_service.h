@@ -42,8 +42,21 @@ int pxe_service_run(struct pxe_service *s, char *const argv[], const char *text,
 /* Stop the child and forget argv and text; returns once it is gone. */
 void pxe_service_halt(struct pxe_service *s);
 
+/* True when argv with text runs (or is starting) now: pxe_service_run would do nothing. */
+bool pxe_service_runs(struct pxe_service *s, char *const argv[], const char *text);
+/* Send sig to the child: at once when it is up; when it is starting, once it logged
+ * PXE_SERVICE_READY (before that, dnsmasq may not handle it yet). 0, or -ESRCH when no child
+ * runs (nothing is sent). dnsmasq re-reads its --dhcp-hostsfile on SIGHUP. */
+int pxe_service_signal(struct pxe_service *s, int sig);
+
 /* The configuration text in force (malloc'd), or NULL when nothing runs (or no memory). */
 char *pxe_service_text(struct pxe_service *s);
+/* What to show an admin instead of that text (e.g. with the reservations; NULL: the text
+ * itself), kept until the next call or pxe_service_halt. True when it differs from the one
+ * kept before. */
+bool pxe_service_show(struct pxe_service *s, const char *shown);
+/* The text to show (malloc'd): what pxe_service_show kept, else pxe_service_text. */
+char *pxe_service_shown(struct pxe_service *s);
 /* How often a child was started, and the one running now (0: none). */
 unsigned pxe_service_starts(struct pxe_service *s);
 pid_t pxe_service_pid(struct pxe_service *s);

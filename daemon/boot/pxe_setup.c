@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,23 +144,25 @@ static int pxe_setup_privileges(struct pxe_setup *s, char *err, size_t errlen)
 	return -EINVAL;
 }
 
-/* dnsmasq started as root opens TFTP files as another user: every directory down to the TFTP
- * root must let others search it (the state directory under a private /tmp dir would not). */
-static int pxe_setup_reach(const char *tftp, const char *user, char *err, size_t errlen)
+/* dnsmasq started as root opens TFTP files, and reads its reservations on SIGHUP, as another
+ * user: every directory down to them must let others search it (the state directory under a
+ * private /tmp dir would not). what: "serves TFTP", for the message. */
+static int pxe_setup_reach(const char *target, const char *user, const char *what, char *err,
+			   size_t errlen)
 {
 	char path[PXE_SETUP_PATH_MAX], *slash;
 	struct stat st;
 
-	if (snprintf(path, sizeof(path), "%s", tftp) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s", target) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	for (slash = path; slash; slash = strchr(slash + 1, '/')) {
 		char keep = slash[1];
 
 		slash[1] = '\0';
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) && !(st.st_mode & S_IXOTH)) {
-			snprintf(err, errlen, "dnsmasq serves TFTP as user %s, who cannot enter %s (mode "
+			snprintf(err, errlen, "dnsmasq %s as user %s, who cannot enter %s (mode "
 				 "%04o): make it searchable (chmod o+x) or move the state directory",
-				 user, path, (unsigned)(st.st_mode & 07777));
+				 what, user, path, (unsigned)(st.st_mode & 07777));
 			return -EACCES;
 		}
 		slash[1] = keep;
@@ -217,9 +220,10 @@ static void pxe_setup_note(void *ctx, const char *note)
 	log_warnx("PXE: no DHCP reservation for %s", note);
 }
 
-static int pxe_setup_render(const struct pxe_setup *s, const struct machines *m, const char *tftp,
-			    const char *leases, bool own, bool quiet, char **text, char *err,
-			    size_t errlen)
+/* hosts: the reservations' file (own, dhcp mode), NULL: dhcp-host= lines in the text. */
+static struct pxe_config pxe_setup_config(const struct pxe_setup *s, const struct machines *m,
+					  const char *tftp, const char *leases, const char *hosts,
+					  bool own)
 {
 	struct pxe_config c = {
 		.opts = &s->opts,
@@ -233,8 +237,18 @@ static int pxe_setup_render(const struct pxe_setup *s, const struct machines *m,
 		.user = s->user,
 		.log_dhcp = own && log_get_level() >= LOG_LEVEL_DEBUG,
 		.machines = m,
+		.hosts_file = hosts,
 		.listen_note = s->note[0] ? s->note : NULL,
 	};
+
+	return c;
+}
+
+static int pxe_setup_render(const struct pxe_setup *s, const struct machines *m, const char *tftp,
+			    const char *leases, const char *hosts, bool own, bool quiet, char **text,
+			    char *err, size_t errlen)
+{
+	struct pxe_config c = pxe_setup_config(s, m, tftp, leases, hosts, own);
 
 	return pxe_config_render(&c, quiet ? NULL : pxe_setup_note, NULL, text, err, errlen);
 }
@@ -292,7 +306,9 @@ int pxe_setup_check(const struct options *o, const struct machines *m, const cha
 	}
 	rc = pxe_setup_prepare(o, listen, &s, err, errlen);
 	if (!rc && s.user)
-		rc = pxe_setup_reach(paths->tftp, s.user, err, errlen);
+		rc = pxe_setup_reach(paths->tftp, s.user, "serves TFTP", err, errlen);
+	if (!rc && s.user && s.mode == PXE_MODE_DHCP)
+		rc = pxe_setup_reach(paths->hosts, s.user, "reads its reservations", err, errlen);
 	if (!rc)
 		rc = pxe_files_check(o->pxe_boot_programs ? o->pxe_boot_programs : "/usr/lib/ipxe",
 				     missing, sizeof(missing), err, errlen);
@@ -300,7 +316,9 @@ int pxe_setup_check(const struct options *o, const struct machines *m, const cha
 		return rc;
 	if (s.port == 0)
 		s.port = 1; /* listen on port 0: the port is known at start only */
-	rc = pxe_setup_render(&s, m, paths->tftp, paths->leases, true, true, &text, err, errlen);
+	/* the reservations as dhcp-host= lines: dnsmasq --test checks them too (it would not read
+	 * a dhcp-hostsfile) */
+	rc = pxe_setup_render(&s, m, paths->tftp, paths->leases, NULL, true, true, &text, err, errlen);
 	if (rc)
 		return rc;
 	/* dnsmasq reads it from stdin: -n writes nothing */
@@ -332,14 +350,67 @@ static int pxe_setup_files(const struct options *o, const struct pxe_paths *path
 	return rc;
 }
 
+/* dhcp mode: the reservations' text for paths->hosts (a note in the log for each machine left
+ * out), and the configuration shown with them; NULL both in proxy mode. */
+static int pxe_setup_hosts(const struct pxe_setup *s, const struct machines *m,
+			   const struct pxe_paths *paths, const char *text, char **hosts,
+			   char **shown, size_t *count, char *err, size_t errlen)
+{
+	struct pxe_config c = pxe_setup_config(s, m, paths->tftp, paths->leases, paths->hosts, true);
+	int rc;
+
+	*hosts = *shown = NULL;
+	*count = 0;
+	if (s->mode != PXE_MODE_DHCP)
+		return 0;
+	rc = pxe_config_hosts(&c, pxe_setup_note, NULL, hosts, count, err, errlen);
+	if (!rc && pxe_config_shown(text, paths->hosts, *hosts, shown)) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+	}
+	return rc;
+}
+
+/* The reservations (hosts may be NULL), then the configuration, each replaced atomically. */
+static int pxe_setup_write(const struct pxe_setup *s, const struct pxe_paths *paths,
+			   const char *text, const char *hosts, char *err, size_t errlen)
+{
+	char dir[PXE_SETUP_PATH_MAX];
+	const char *path = paths->conf;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s", paths->conf);
+	if (strrchr(dir, '/'))
+		*strrchr(dir, '/') = '\0';
+	rc = fsutil_mkdirs(dir, 0755);
+	/* dnsmasq reads the reservations again on SIGHUP, as its user by then (mode 0644) */
+	if (!rc && hosts && s->user) {
+		rc = pxe_setup_reach(paths->hosts, s->user, "reads its reservations", err, errlen);
+		if (rc)
+			return rc;
+	}
+	if (!rc && hosts) {
+		path = paths->hosts;
+		rc = fsutil_write_atomic(paths->hosts, hosts, strlen(hosts));
+	}
+	if (!rc) {
+		path = paths->conf;
+		rc = fsutil_write_atomic(paths->conf, text, strlen(text));
+	}
+	if (rc)
+		snprintf(err, errlen, "write %s: %s", path, strerror(-rc));
+	return rc;
+}
+
 int pxe_setup_apply(struct pxe_service *svc, const struct options *o, const struct machines *m,
 		    const char *listen, const struct pxe_paths *paths, bool wait, char *err,
 		    size_t errlen)
 {
-	char *text = NULL, conf_arg[PXE_SETUP_PATH_MAX + 16], addr[NETIF_ADDR_MAX];
+	char *text = NULL, *hosts = NULL, *shown = NULL, conf_arg[PXE_SETUP_PATH_MAX + 16];
 	char *argv[] = { NULL, "--keep-in-foreground", "--log-facility=-", conf_arg, NULL };
+	char addr[NETIF_ADDR_MAX], own[NETIF_ADDR_MAX];
 	struct pxe_setup s;
-	char dir[PXE_SETUP_PATH_MAX];
+	size_t nhosts = 0;
 	int rc;
 
 	if (o->pxe == NULL || strcmp(o->pxe, "off") == 0) {
@@ -354,23 +425,18 @@ int pxe_setup_apply(struct pxe_service *svc, const struct options *o, const stru
 	}
 	rc = pxe_setup_prepare(o, listen, &s, err, errlen);
 	if (!rc && s.user)
-		rc = pxe_setup_reach(paths->tftp, s.user, err, errlen);
+		rc = pxe_setup_reach(paths->tftp, s.user, "serves TFTP", err, errlen);
 	if (!rc)
-		rc = pxe_setup_render(&s, m, paths->tftp, paths->leases, true, false, &text, err, errlen);
+		rc = pxe_setup_render(&s, m, paths->tftp, paths->leases, paths->hosts, true, true, &text,
+				      err, errlen);
+	if (!rc)
+		rc = pxe_setup_hosts(&s, m, paths, text, &hosts, &shown, &nhosts, err, errlen);
 	if (!rc)
 		rc = pxe_setup_files(o, paths, s.uid, s.gid, false, err, errlen);
+	if (!rc)
+		rc = pxe_setup_write(&s, paths, text, hosts, err, errlen);
 	if (rc)
 		goto out;
-	snprintf(dir, sizeof(dir), "%s", paths->conf);
-	if (strrchr(dir, '/'))
-		*strrchr(dir, '/') = '\0';
-	rc = fsutil_mkdirs(dir, 0755);
-	if (!rc)
-		rc = fsutil_write_atomic(paths->conf, text, strlen(text));
-	if (rc) {
-		snprintf(err, errlen, "write %s: %s", paths->conf, strerror(-rc));
-		goto out;
-	}
 	snprintf(conf_arg, sizeof(conf_arg), "--conf-file=%s", paths->conf);
 	argv[0] = s.dnsmasq;
 	pxe_orphans_stop(conf_arg, pxe_service_pid(svc));
@@ -381,12 +447,26 @@ int pxe_setup_apply(struct pxe_service *svc, const struct options *o, const stru
 			  "'sport = :67'`): if it serves %s too, two DHCP servers answer there",
 			  s.opts.ifname);
 	log_info("PXE: %s mode on %s (%s/%u), boot URLs http://%s:%u/, TFTP root %s, %s%s%s",
-		 pxeopts_mode_name(s.mode), s.opts.ifname, netif_ntoa(s.net.addr, dir), s.net.prefix,
+		 pxeopts_mode_name(s.mode), s.opts.ifname, netif_ntoa(s.net.addr, own), s.net.prefix,
 		 netif_ntoa(s.server, addr), s.port, paths->tftp, s.dnsmasq,
 		 s.user ? " as user " : "", s.user ? s.user : "");
+	/* the same configuration: a restart would cut every TFTP transfer in flight; dnsmasq
+	 * reads changed reservations again on SIGHUP */
+	if (pxe_service_runs(svc, argv, text)) {
+		if (!pxe_service_show(svc, shown))
+			goto out;
+		if (pxe_service_signal(svc, SIGHUP) == 0) {
+			log_info("PXE: %zu DHCP reservation%s loaded without restarting dnsmasq (SIGHUP)",
+				 nhosts, nhosts == 1 ? "" : "s");
+			goto out;
+		}
+	}
+	pxe_service_show(svc, shown);
 	rc = pxe_service_run(svc, argv, text, wait, err, errlen);
 out:
 	free(text);
+	free(hosts);
+	free(shown);
 	return rc;
 }
 
@@ -402,5 +482,5 @@ int pxe_setup_example(const struct options *o, const struct machines *m, const c
 	if (rc)
 		return rc;
 	return pxe_setup_render(&s, m, o->pxe_boot_programs ? o->pxe_boot_programs : "/usr/lib/ipxe",
-				NULL, false, true, text, err, errlen);
+				NULL, NULL, false, true, text, err, errlen);
 }

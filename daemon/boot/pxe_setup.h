@@ -16,6 +16,7 @@ struct pxe_service;
 struct pxe_paths {
 	const char *conf;   /* dnsmasq's configuration file */
 	const char *leases; /* its lease file */
+	const char *hosts;  /* its DHCP reservations (dhcp-hostsfile=), beside conf */
 	const char *tftp;   /* the TFTP root */
 };
 
@@ -35,9 +36,10 @@ int pxe_setup_check(const struct options *o, const struct machines *m, const cha
 		    const struct pxe_paths *paths, char *err, size_t errlen);
 
 /* Start and SIGHUP: configure svc and (re)start dnsmasq, or halt it for pxe = off. listen is
- * the address HTTP is bound to. wait: as pxe_service_run. The boot programs are copied into the
- * TFTP root in every mode (they are served under /pxe/ too); with pxe = off quietly, and only
- * when pxe-boot-programs holds them. */
+ * the address HTTP is bound to. wait: as pxe_service_run. In dhcp mode the reservations go to
+ * paths->hosts: when only they changed, the running dnsmasq gets SIGHUP and reads them again
+ * instead of a restart. The boot programs are copied into the TFTP root in every mode (they are
+ * served under /pxe/ too); with pxe = off quietly, and only when pxe-boot-programs holds them. */
 int pxe_setup_apply(struct pxe_service *svc, const struct options *o, const struct machines *m,
 		    const char *listen, const struct pxe_paths *paths, bool wait, char *err,
 		    size_t errlen);

@@ -23,7 +23,7 @@ enum store_area {
 	STORE_SOURCES,   /* tarballs */
 	STORE_CCACHE,    /* CCACHE_DIR */
 	STORE_TMP,       /* where things are assembled before they are published */
-	STORE_PXE,       /* dnsmasq.conf, dnsmasq.leases: the PXE service's dnsmasq */
+	STORE_PXE,       /* dnsmasq.conf, .leases, .hosts: the PXE service's dnsmasq */
 	STORE_TFTP,      /* the TFTP root: copies of the boot programs (boot/pxe_files) */
 	STORE_PINS,      /* NAME: an empty file per pin, an artifact or a variant (build/pins) */
 	STORE_AREA_COUNT

@@ -46,7 +46,8 @@ enum MHD_Result http_pxe_config(struct request *r)
 	char err[1024], *text;
 	int rc;
 
-	text = r->tb->pxe ? pxe_service_text(r->tb->pxe) : NULL;
+	/* the running dnsmasq's configuration, with its reservations (dhcp mode) */
+	text = r->tb->pxe ? pxe_service_shown(r->tb->pxe) : NULL;
 	if (text)
 		return http_pxe_text(r, text);
 	if (o->pxe && strcmp(o->pxe, "off") != 0)

@@ -1,6 +1,7 @@
 /* test_pxe_config.c - boot/pxe_config.c: the dnsmasq lines for proxy and dhcp mode as golden
- * text, reservations from machines.conf, the example for a dnsmasq of one's own, and values
- * that could inject a directive refused (conf/pxeopts.c's checks included). */
+ * text, reservations from machines.conf (in their own --dhcp-hostsfile, or inline for -n and
+ * the example), the example for a dnsmasq of one's own, and values that could inject a
+ * directive refused (conf/pxeopts.c's checks included). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -180,18 +181,9 @@ static const char dhcp_golden[] =
 	"dhcp-authoritative\n"
 	"dhcp-option=option:router,192.0.2.254\n"
 	"dhcp-option=option:dns-server,192.0.2.53,198.51.100.53\n"
-	"dhcp-host=52:54:00:00:01:01,192.0.2.50\n"
-	"# no reservation: machine lab2 (52:54:00:00:01:02): ip 10.0.2.15 is not inside br0's "
-	"subnet 192.0.2.0/24\n"
-	"# no reservation: machine lab4 (52:54:00:00:01:04): ip 192.0.2.50 is reserved for an "
-	"earlier machine already\n"
-	"# no reservation: machine lab5 (52:54:00:00:01:05): ip 192.0.2.1 is the address of this "
-	"server\n"
-	"# no reservation: machine lab6 (52:54:00:00:01:06): ip 192.0.2.254 is the address of the "
-	"router\n"
-	"# no reservation: machine lab7 (52:54:00:00:01:07): ip 192.0.2.255 is not inside br0's "
-	"subnet 192.0.2.0/24\n"
-	"dhcp-host=52:54:00:00:01:aa,192.0.2.150\n"
+	"# the reservations, one MAC,IP a line: when only they change, tinybootd rewrites the file\n"
+	"# and sends SIGHUP (no restart: TFTP transfers in flight go on)\n"
+	"dhcp-hostsfile=/var/lib/tinyboot/pxe/dnsmasq.hosts\n"
 	"#\n"
 	"# Who asks: iPXE (user class iPXE, or its option 175), a legacy BIOS or an x86_64 UEFI\n"
 	"# PXE client (option 93: 0; 7 or 9), an x86_64 UEFI HTTP Boot client (HTTPClient:Arch:00016).\n"
@@ -219,19 +211,54 @@ static const char dhcp_golden[] =
 	"# tinybootd logs at debug: every DHCP packet's options\n"
 	"log-dhcp\n";
 
-static void test_dhcp_golden(void **state)
+/* The reservations, as dnsmasq reads them from its --dhcp-hostsfile (comments allowed). */
+static const char hosts_golden[] =
+	"# DHCP reservations of tinyboot's PXE service (MAC,IP) from machines.conf, written by "
+	"tinybootd\n# on every start and SIGHUP; dnsmasq reads it again on SIGHUP.\n"
+	"52:54:00:00:01:01,192.0.2.50\n"
+	"# no reservation: machine lab2 (52:54:00:00:01:02): ip 10.0.2.15 is not inside br0's "
+	"subnet 192.0.2.0/24\n"
+	"# no reservation: machine lab4 (52:54:00:00:01:04): ip 192.0.2.50 is reserved for an "
+	"earlier machine already\n"
+	"# no reservation: machine lab5 (52:54:00:00:01:05): ip 192.0.2.1 is the address of this "
+	"server\n"
+	"# no reservation: machine lab6 (52:54:00:00:01:06): ip 192.0.2.254 is the address of the "
+	"router\n"
+	"# no reservation: machine lab7 (52:54:00:00:01:07): ip 192.0.2.255 is not inside br0's "
+	"subnet 192.0.2.0/24\n"
+	"52:54:00:00:01:aa,192.0.2.150\n";
+
+static const char notes_golden[] =
+	"machine lab2 (52:54:00:00:01:02): ip 10.0.2.15 is not inside br0's subnet 192.0.2.0/24|"
+	"machine lab4 (52:54:00:00:01:04): ip 192.0.2.50 is reserved for an earlier machine already|"
+	"machine lab5 (52:54:00:00:01:05): ip 192.0.2.1 is the address of this server|"
+	"machine lab6 (52:54:00:00:01:06): ip 192.0.2.254 is the address of the router|"
+	"machine lab7 (52:54:00:00:01:07): ip 192.0.2.255 is not inside br0's subnet 192.0.2.0/24";
+
+static struct machines *load_machines(const char *text)
 {
 	struct machines *m = NULL;
+	char err[512] = "", *path = testlib_path("machines.conf");
+
+	testlib_write_text(path, text);
+	if (machines_load(path, &m, err, sizeof(err)))
+		fail_msg("machines: %s", err);
+	free(path);
+	return m;
+}
+
+/* The configuration names the hosts file and depends on no machine: a change of machines.conf
+ * leaves it as it is (dnsmasq gets SIGHUP, no restart); the reservations go to the file. */
+static void test_dhcp_golden(void **state)
+{
+	struct machines *m = load_machines(machines_conf), *other;
 	struct notes n = { "" };
 	struct pxeopts o;
 	struct pxe_config c;
-	char err[512] = "", *path, *t;
+	char err[512] = "", *t, *t2, *hosts;
+	size_t count = 99;
 
 	(void)state;
-	path = testlib_path("machines.conf");
-	testlib_write_text(path, machines_conf);
-	if (machines_load(path, &m, err, sizeof(err)))
-		fail_msg("machines: %s", err);
 	base(&o, &c, PXE_MODE_DHCP);
 	strcpy(o.lease, "12h");
 	o.has_router = true;
@@ -244,17 +271,112 @@ static void test_dhcp_golden(void **state)
 	c.http_port = 8081;
 	c.log_dhcp = true;
 	c.machines = m;
+	c.hosts_file = "/var/lib/tinyboot/pxe/dnsmasq.hosts";
 	t = render_ok(&c, &n);
 	expect_text(t, dhcp_golden);
-	assert_string_equal(n.all,
-		"machine lab2 (52:54:00:00:01:02): ip 10.0.2.15 is not inside br0's subnet 192.0.2.0/24|"
-		"machine lab4 (52:54:00:00:01:04): ip 192.0.2.50 is reserved for an earlier machine already|"
-		"machine lab5 (52:54:00:00:01:05): ip 192.0.2.1 is the address of this server|"
-		"machine lab6 (52:54:00:00:01:06): ip 192.0.2.254 is the address of the router|"
-		"machine lab7 (52:54:00:00:01:07): ip 192.0.2.255 is not inside br0's subnet 192.0.2.0/24");
+	assert_string_equal(n.all, ""); /* the notes go with the reservations */
+	assert_int_equal(pxe_config_hosts(&c, collect, &n, &hosts, &count, err, sizeof(err)), 0);
+	expect_text(hosts, hosts_golden);
+	assert_int_equal(count, 2);
+	assert_string_equal(n.all, notes_golden);
+	free(hosts);
+
+	/* another machine: the same configuration, one more reservation */
+	other = load_machines("52:54:00:00:0b:03 name=new variant=net ip=192.0.2.78/24\n");
+	c.machines = other;
+	t2 = render_ok(&c, NULL);
+	assert_string_equal(t2, t);
+	assert_int_equal(pxe_config_hosts(&c, NULL, NULL, &hosts, &count, err, sizeof(err)), 0);
+	assert_int_equal(count, 1);
+	assert_non_null(strstr(hosts, "\n52:54:00:00:0b:03,192.0.2.78\n"));
+	free(hosts);
+	free(t2);
+
+	/* no machines: an empty file (its comment only) */
+	c.machines = NULL;
+	assert_int_equal(pxe_config_hosts(&c, NULL, NULL, &hosts, &count, err, sizeof(err)), 0);
+	assert_int_equal(count, 0);
+	assert_null(strstr(hosts, "\n5"));
+	free(hosts);
+
+	/* proxy mode has none */
+	base(&o, &c, PXE_MODE_PROXY);
+	c.hosts_file = "/var/lib/tinyboot/pxe/dnsmasq.hosts";
+	hosts = (char *)1;
+	assert_int_equal(pxe_config_hosts(&c, NULL, NULL, &hosts, &count, err, sizeof(err)), -EINVAL);
+	assert_null(hosts);
+	t2 = render_ok(&c, NULL);
+	expect_text(t2, proxy_golden);
+	free(t2);
+	free(t);
+	machines_free(other);
+	machines_free(m);
+}
+
+/* Without a hosts file (tinybootd -n feeds dnsmasq --test, which would not read one) and in the
+ * example for a dnsmasq of one's own: the reservations inline, self-contained. */
+static void test_dhcp_inline(void **state)
+{
+	static const char inline_golden[] =
+		"dhcp-option=option:router,192.0.2.254\n"
+		"dhcp-host=52:54:00:00:01:01,192.0.2.50\n"
+		"# no reservation: machine lab2 (52:54:00:00:01:02): ip 10.0.2.15 is not inside br0's "
+		"subnet 192.0.2.0/24\n"
+		"# no reservation: machine lab4 (52:54:00:00:01:04): ip 192.0.2.50 is reserved for an "
+		"earlier machine already\n"
+		"# no reservation: machine lab5 (52:54:00:00:01:05): ip 192.0.2.1 is the address of this "
+		"server\n"
+		"# no reservation: machine lab6 (52:54:00:00:01:06): ip 192.0.2.254 is the address of the "
+		"router\n"
+		"# no reservation: machine lab7 (52:54:00:00:01:07): ip 192.0.2.255 is not inside br0's "
+		"subnet 192.0.2.0/24\n"
+		"dhcp-host=52:54:00:00:01:aa,192.0.2.150\n"
+		"#\n# Who asks";
+	struct machines *m = load_machines(machines_conf);
+	struct pxeopts o;
+	struct pxe_config c;
+	struct notes n = { "" };
+	char *t;
+
+	(void)state;
+	base(&o, &c, PXE_MODE_DHCP);
+	o.has_router = true;
+	o.router = ip("192.0.2.254");
+	c.machines = m;
+	t = render_ok(&c, &n);
+	assert_non_null(strstr(t, inline_golden));
+	assert_null(strstr(t, "dhcp-hostsfile"));
+	assert_string_equal(n.all, notes_golden);
+	free(t);
+	/* the example ignores a hosts file: it is tinybootd's */
+	c.own = false;
+	c.hosts_file = "/var/lib/tinyboot/pxe/dnsmasq.hosts";
+	t = render_ok(&c, NULL);
+	assert_non_null(strstr(t, "# tinyboot's PXE lines (dhcp mode on br0) for a dnsmasq of your own"));
+	assert_non_null(strstr(t, inline_golden));
+	assert_null(strstr(t, "dhcp-hostsfile"));
 	free(t);
 	machines_free(m);
-	free(path);
+}
+
+/* What /api/v1/pxe/config shows of a running service: the file, then the reservations as
+ * comments (the text stays a configuration dnsmasq accepts). */
+static void test_shown(void **state)
+{
+	char *t = NULL;
+
+	(void)state;
+	assert_int_equal(pxe_config_shown("port=0\ndhcp-hostsfile=/s/pxe/dnsmasq.hosts\n",
+					  "/s/pxe/dnsmasq.hosts", "# head\n52:54:00:00:0b:03,192.0.2.78\n"
+					  "# no reservation: x\n52:54:00:00:0b:04,192.0.2.79", &t), 0);
+	expect_text(t, "port=0\ndhcp-hostsfile=/s/pxe/dnsmasq.hosts\n#\n"
+		       "# /s/pxe/dnsmasq.hosts (dhcp-hostsfile), as tinybootd wrote it:\n"
+		       "# head\n# 52:54:00:00:0b:03,192.0.2.78\n# no reservation: x\n"
+		       "# 52:54:00:00:0b:04,192.0.2.79\n");
+	free(t);
+	assert_int_equal(pxe_config_shown("port=0\n", "/h", "", &t), 0);
+	expect_text(t, "port=0\n#\n# /h (dhcp-hostsfile), as tinybootd wrote it:\n");
+	free(t);
 }
 
 /* No router, no DNS, no machines: the router option is sent empty so clients get none. */
@@ -348,6 +470,11 @@ static void test_injection_refused(void **state)
 		if (strlen(bad_ifnames[i]) >= sizeof(o.ifname)) /* too long to fit: cut, still bad */
 			memcpy(o.ifname, "br0\nport=53abcd", sizeof(o.ifname));
 		expect_refused(&c, -EINVAL, bad_ifnames[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad_paths) / sizeof(bad_paths[0]); i++) {
+		base(&o, &c, PXE_MODE_DHCP);
+		c.hosts_file = bad_paths[i];
+		expect_refused(&c, -EINVAL, bad_paths[i]);
 	}
 	base(&o, &c, PXE_MODE_PROXY);
 	c.user = "nobody\nport=53";
@@ -524,6 +651,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proxy_golden),
 		cmocka_unit_test_setup_teardown(test_dhcp_golden, testlib_setup_tmpdir, testlib_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_dhcp_inline, testlib_setup_tmpdir, testlib_teardown_tmpdir),
+		cmocka_unit_test(test_shown),
 		cmocka_unit_test(test_dhcp_bare),
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_injection_refused),
