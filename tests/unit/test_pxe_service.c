@@ -1,6 +1,7 @@
 /* test_pxe_service.c - boot/pxe_service.c with a fake dnsmasq (a shell script): the ready line,
  * restarts with growing backoff, no restart for the same configuration, a restart for a new one,
- * SIGTERM then SIGKILL, its lines in the log with the prefix, failures explained; and
+ * SIGHUP to the running child (deferred while it starts), SIGTERM then SIGKILL, its lines in the
+ * log with the prefix, failures explained; and
  * boot/pxe_files.c: the TFTP root filled atomically with the known programs only. */
 #include <errno.h>
 #include <fcntl.h>
@@ -215,6 +216,72 @@ static void test_run_restart_halt(void **state)
 	free(prog);
 }
 
+/* Like dnsmasq: SIGHUP re-reads its files (a shell dies of a SIGHUP before its trap is set, as
+ * dnsmasq could before its handler is). Slow to come up when told to. */
+static const char rereads[] =
+	"#!/bin/sh\n"
+	"[ -e \"$(dirname \"$0\")/slow\" ] && sleep 0.4\n"
+	"trap 'echo \"dnsmasq[$$]: read /x/dnsmasq.hosts\"' HUP\n"
+	"echo \"dnsmasq[$$]: started, version 2.90 DNS disabled\"\n"
+	"while :; do sleep 0.05; done\n";
+
+/* SIGHUP to the running child instead of a restart: sent at once when it is up, after its ready
+ * line when it is starting, nothing when none runs; the text shown kept beside. */
+static void test_signal_and_shown(void **state)
+{
+	char *prog = script("dnsmasq", rereads), *slow = testlib_path("slow");
+	char *argv[] = { prog, "--conf-file=/x", NULL };
+	struct pxe_service *s;
+	char err[512] = "", *text;
+	pid_t first;
+
+	(void)state;
+	assert_int_equal(pxe_service_new(&fast, &s), 0);
+	assert_int_equal(pxe_service_signal(s, SIGHUP), -ESRCH);
+	assert_false(pxe_service_runs(s, argv, "conf\n"));
+	assert_null(pxe_service_shown(s));
+	assert_true(pxe_service_show(s, "conf\n# shown\n"));
+	assert_int_equal(pxe_service_run(s, argv, "conf\n", true, err, sizeof(err)), 0);
+	first = pxe_service_pid(s);
+	assert_true(pxe_service_runs(s, argv, "conf\n"));
+	assert_false(pxe_service_runs(s, argv, "other\n"));
+	text = pxe_service_shown(s);
+	assert_string_equal(text, "conf\n# shown\n");
+	free(text);
+	assert_false(pxe_service_show(s, "conf\n# shown\n"));
+	assert_true(pxe_service_show(s, "conf\n# shown again\n"));
+
+	assert_int_equal(pxe_service_signal(s, SIGHUP), 0);
+	assert_true(log_has("info: dnsmasq: read /x/dnsmasq.hosts\n", 2000));
+	assert_int_equal(pxe_service_pid(s), first);
+	assert_int_equal(pxe_service_starts(s), 1);
+
+	/* starting: the signal waits for the ready line (the shell would die of it before) */
+	testlib_write_text(slow, "");
+	assert_int_equal(pxe_service_run(s, argv, "conf two\n", false, err, sizeof(err)), 0);
+	for (int i = 0; i < 100 && pxe_service_starts(s) < 2; i++)
+		sleep_ms(10);
+	assert_int_equal(pxe_service_signal(s, SIGHUP), 0);
+	for (int i = 0; i < 200 && testlib_file_count(log_path, "dnsmasq: read /x/dnsmasq.hosts") < 2; i++)
+		sleep_ms(20);
+	assert_int_equal(testlib_file_count(log_path, "dnsmasq: read /x/dnsmasq.hosts"), 2);
+	assert_int_equal(testlib_file_count(log_path, "restarting in"), 0);
+	assert_int_equal(pxe_service_starts(s), 2);
+	/* without a text of its own to show: the configuration itself */
+	assert_true(pxe_service_show(s, NULL));
+	assert_false(pxe_service_show(s, NULL));
+	text = pxe_service_shown(s);
+	assert_string_equal(text, "conf two\n");
+	free(text);
+
+	pxe_service_halt(s);
+	assert_int_equal(pxe_service_signal(s, SIGHUP), -ESRCH);
+	assert_null(pxe_service_shown(s));
+	pxe_service_free(s);
+	free(slow);
+	free(prog);
+}
+
 /* Ignores SIGTERM: SIGKILL after the grace period, its whole process group. */
 static const char stubborn[] =
 	"#!/bin/sh\n"
@@ -392,6 +459,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_failure_backoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_restart_halt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signal_and_shown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigkill_after_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_installed_and_silent, setup, teardown),
 		cmocka_unit_test(test_explain),
