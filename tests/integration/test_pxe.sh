@@ -418,7 +418,7 @@ test_21_proxy_bios_guest_reports() {
 test_22_dhcp_two_guests() {
 	site_stop
 	pxe_boot dhcp --pxe-range 192.0.2.100,192.0.2.150 || return
-	grep -qx 'dhcp-host=52:54:00:00:0b:01,192.0.2.77' "$STATE/pxe/dnsmasq.conf" || fail "no reservation"
+	grep -qx '52:54:00:00:0b:01,192.0.2.77' "$STATE/pxe/dnsmasq.hosts" || fail "no reservation"
 	# a DHCP client first: the reservation, and the boot file for a BIOS PXE client
 	client_addr
 	ip -n "$CLIENT" link set eth0 address 52:54:00:00:0b:01
@@ -444,26 +444,59 @@ test_22_dhcp_two_guests() {
 	grep -q 'dnsmasq: dhcp: .*DHCPACK(br0) 192.0.2.77 52:54:00:00:0b:01' "$TB_LOG" || fail "firmware lease of the listed guest"
 }
 
-# SIGHUP: a new machine in machines.conf becomes a reservation (dnsmasq restarted); a reload
-# that changes nothing leaves dnsmasq alone.
+# SIGHUP: a new machine in machines.conf becomes a reservation in dnsmasq.hosts and the running
+# dnsmasq reads it again (SIGHUP: no restart, so TFTP transfers in flight go on) and offers the
+# address; removing the machine is applied the same way; a reload that changes nothing leaves
+# dnsmasq alone (not even a SIGHUP).
 test_23_dhcp_reload() {
 	pxe_boot dhcp --pxe-range 192.0.2.100,192.0.2.150 || return
-	local starts first
+	local hosts=$STATE/pxe/dnsmasq.hosts starts first reads lines out ns
+	local read_re="dnsmasq: dhcp: read $hosts\$"
 	starts=$(grep -c 'dnsmasq: started, version' "$TB_LOG")
-	first=$(dnsmasq_pid)
+	reads=$(grep -c "$read_re" "$TB_LOG")
+	first=$(dnsmasq_pid) || { fail "no dnsmasq under tinybootd $TB_PID"; return; }
 	echo "52:54:00:00:0b:03  name=dhcp-new variant=net ip=192.0.2.78/24" >> "$T/machines.conf"
 	kill -HUP "$TB_PID"
-	wait_until 10 grep -qx 'dhcp-host=52:54:00:00:0b:03,192.0.2.78' "$STATE/pxe/dnsmasq.conf" || fail "no new reservation"
-	wait_until 10 eval '[[ $(grep -c "dnsmasq: started, version" "$TB_LOG") -gt $starts ]]' || fail "dnsmasq not restarted"
-	[[ $(dnsmasq_pid) != "$first" ]] || fail "same dnsmasq after a change"
-	first=$(dnsmasq_pid)
-	starts=$(grep -c 'dnsmasq: started, version' "$TB_LOG")
+	wait_until 10 grep -qx '52:54:00:00:0b:03,192.0.2.78' "$hosts" || fail "no new reservation in $hosts"
+	wait_until 10 eval '[[ $(grep -c "$read_re" "$TB_LOG") -gt $reads ]]' ||
+		fail "dnsmasq did not read $hosts again: $(grep 'dnsmasq:' "$TB_LOG" | tail -3)"
+	grep -q 'info: PXE: 2 DHCP reservations loaded without restarting dnsmasq' "$TB_LOG" ||
+		fail "no reload logged: $(grep 'PXE' "$TB_LOG" | tail -3)"
+	expect_eq "$(grep -c 'dnsmasq: started, version' "$TB_LOG")" "$starts" "dnsmasq starts after a new reservation"
+	expect_eq "$(dnsmasq_pid)" "$first" "dnsmasq after a new reservation"
+	grep -qx "dhcp-hostsfile=$hosts" "$STATE/pxe/dnsmasq.conf" || fail "dnsmasq.conf does not name $hosts"
+	grep -q '^dhcp-host=' "$STATE/pxe/dnsmasq.conf" && fail "reservations inline in dnsmasq.conf"
+	# served: a DHCP DISCOVER from that MAC (a host of its own on the segment) is offered it
+	ns=
+	netns_host resv "" 52:54:00:00:0b:03 && ns=$NETNS_HOST || fail "no host with MAC 52:54:00:00:0b:03"
+	out=$([[ -z $ns ]] || ip netns exec "$ns" "$PROBE" --iface eth0 --wait 3)
+	grep -q "^OFFER server=$LAB_ADDR yiaddr=192.0.2.78 siaddr=$LAB_ADDR file=undionly.kpxe" <<<"$out" ||
+		fail "no offer of the reserved address after the reload: $out"
+	# the admin sees the reservation beside the configuration
+	req GET /api/v1/pxe/config
+	grep -qx '# 52:54:00:00:0b:03,192.0.2.78' "$T/body" || fail "/api/v1/pxe/config lacks the reservation"
+	# a reload without change: dnsmasq alone
+	reads=$(grep -c "$read_re" "$TB_LOG")
+	lines=$(grep -c 'PXE: dhcp mode on br0' "$TB_LOG")
 	kill -HUP "$TB_PID"
-	wait_until 10 eval '[[ $(grep -c "configuration reloaded" "$TB_LOG") -ge 2 ]]'
+	wait_until 10 eval '[[ $(grep -c "PXE: dhcp mode on br0" "$TB_LOG") -gt $lines ]]' || fail "no reload"
 	sleep 1
 	expect_eq "$(grep -c 'dnsmasq: started, version' "$TB_LOG")" "$starts" "starts after a reload without change"
 	expect_eq "$(dnsmasq_pid)" "$first" "dnsmasq after a reload without change"
+	expect_eq "$(grep -c "$read_re" "$TB_LOG")" "$reads" "reads of $hosts after a reload without change"
+	# the machine removed: applied without a restart too; its MAC gets a range address now
 	sed -i '/dhcp-new/d' "$T/machines.conf"
+	kill -HUP "$TB_PID"
+	wait_until 10 eval '[[ $(grep -c "$read_re" "$TB_LOG") -gt $reads ]]' ||
+		fail "dnsmasq did not read $hosts after the removal"
+	grep -q '0b:03' "$hosts" && fail "reservation still in $hosts after the removal"
+	grep -q 'info: PXE: 1 DHCP reservation loaded without restarting dnsmasq' "$TB_LOG" ||
+		fail "no reload logged after the removal"
+	expect_eq "$(grep -c 'dnsmasq: started, version' "$TB_LOG")" "$starts" "dnsmasq starts after the removal"
+	expect_eq "$(dnsmasq_pid)" "$first" "dnsmasq after the removal"
+	out=$([[ -z $ns ]] || ip netns exec "$ns" "$PROBE" --iface eth0 --wait 6) # pinged first (~3 s)
+	grep -q "^OFFER server=$LAB_ADDR yiaddr=192.0.2.1[0-5][0-9] " <<<"$out" ||
+		fail "the removed machine's offer: $out"
 	tb_stop
 }
 
