@@ -338,6 +338,22 @@ static void pxe_config_tftp(const struct pxe_config *c, struct pxe_config_buf *b
 		pxe_config_add(b, "# tinybootd logs at debug: every DHCP packet's options\nlog-dhcp\n");
 }
 
+/* The text built in b to *out, or its first failure (what says what was built, for err). */
+static int pxe_config_finish(struct pxe_config_buf *b, char **out, const char *what, char *err,
+			     size_t errlen)
+{
+	if (!b->rc && !b->data)
+		b->rc = -ENOMEM;
+	if (b->rc) {
+		free(b->data);
+		if (err)
+			snprintf(err, errlen, "cannot build the %s: %s", what, strerror(-b->rc));
+		return b->rc;
+	}
+	*out = b->data;
+	return 0;
+}
+
 int pxe_config_render(const struct pxe_config *c, pxe_config_note_fn *note, void *ctx, char **out,
 		      char *err, size_t errlen)
 {
@@ -352,15 +368,7 @@ int pxe_config_render(const struct pxe_config *c, pxe_config_note_fn *note, void
 	pxe_config_addresses(c, note, ctx, &b);
 	pxe_config_boot(c, &b);
 	pxe_config_tftp(c, &b);
-	if (!b.rc && !b.data)
-		b.rc = -ENOMEM;
-	if (b.rc) {
-		free(b.data);
-		snprintf(err, errlen, "cannot build the dnsmasq configuration: %s", strerror(-b.rc));
-		return b.rc;
-	}
-	*out = b.data;
-	return 0;
+	return pxe_config_finish(&b, out, "dnsmasq configuration", err, errlen);
 }
 
 int pxe_config_hosts(const struct pxe_config *c, pxe_config_note_fn *note, void *ctx, char **out,
@@ -382,16 +390,10 @@ int pxe_config_hosts(const struct pxe_config *c, pxe_config_note_fn *note, void 
 		       "written by tinybootd\n# on every start and SIGHUP; dnsmasq reads it again on "
 		       "SIGHUP.\n");
 	pxe_config_reservations(c, note, ctx, "", count, &b);
-	if (!b.rc && !b.data)
-		b.rc = -ENOMEM;
-	if (b.rc) {
-		free(b.data);
+	rc = pxe_config_finish(&b, out, "DHCP reservations", err, errlen);
+	if (rc)
 		*count = 0;
-		snprintf(err, errlen, "cannot build the DHCP reservations: %s", strerror(-b.rc));
-		return b.rc;
-	}
-	*out = b.data;
-	return 0;
+	return rc;
 }
 
 int pxe_config_shown(const char *conf, const char *hosts_file, const char *hosts, char **out)
@@ -406,12 +408,5 @@ int pxe_config_shown(const char *conf, const char *hosts_file, const char *hosts
 		pxe_config_add(&b, "%s%.*s\n", line[0] == '#' ? "" : "# ", (int)len, line);
 		line += len + (line[len] == '\n');
 	}
-	if (!b.rc && !b.data)
-		b.rc = -ENOMEM;
-	if (b.rc) {
-		free(b.data);
-		return b.rc;
-	}
-	*out = b.data;
-	return 0;
+	return pxe_config_finish(&b, out, "configuration shown", NULL, 0);
 }

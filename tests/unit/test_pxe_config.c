@@ -313,25 +313,29 @@ static void test_dhcp_golden(void **state)
 	machines_free(m);
 }
 
+/* hosts_golden's reservations as configuration lines: dhcp-host=MAC,IP, the notes as they are. */
+static char *inline_of(const char *hosts)
+{
+	char *out = calloc(1, strlen(hosts) * 2 + 1), *o = out;
+
+	assert_non_null(out);
+	hosts = strstr(hosts, "SIGHUP.\n") + strlen("SIGHUP.\n"); /* past its heading */
+	while (*hosts) {
+		size_t len = strcspn(hosts, "\n") + 1;
+
+		o += sprintf(o, "%s%.*s", hosts[0] == '#' ? "" : "dhcp-host=", (int)len, hosts);
+		hosts += len;
+	}
+	return out;
+}
+
 /* Without a hosts file (tinybootd -n feeds dnsmasq --test, which would not read one) and in the
- * example for a dnsmasq of one's own: the reservations inline, self-contained. */
+ * example for a dnsmasq of one's own: the same reservations inline, self-contained. */
 static void test_dhcp_inline(void **state)
 {
-	static const char inline_golden[] =
-		"dhcp-option=option:router,192.0.2.254\n"
-		"dhcp-host=52:54:00:00:01:01,192.0.2.50\n"
-		"# no reservation: machine lab2 (52:54:00:00:01:02): ip 10.0.2.15 is not inside br0's "
-		"subnet 192.0.2.0/24\n"
-		"# no reservation: machine lab4 (52:54:00:00:01:04): ip 192.0.2.50 is reserved for an "
-		"earlier machine already\n"
-		"# no reservation: machine lab5 (52:54:00:00:01:05): ip 192.0.2.1 is the address of this "
-		"server\n"
-		"# no reservation: machine lab6 (52:54:00:00:01:06): ip 192.0.2.254 is the address of the "
-		"router\n"
-		"# no reservation: machine lab7 (52:54:00:00:01:07): ip 192.0.2.255 is not inside br0's "
-		"subnet 192.0.2.0/24\n"
-		"dhcp-host=52:54:00:00:01:aa,192.0.2.150\n"
-		"#\n# Who asks";
+	char *lines = inline_of(hosts_golden);
+	char *inline_golden = testlib_asprintf("dhcp-option=option:router,192.0.2.254\n%s#\n# Who asks",
+					       lines);
 	struct machines *m = load_machines(machines_conf);
 	struct pxeopts o;
 	struct pxe_config c;
@@ -357,6 +361,8 @@ static void test_dhcp_inline(void **state)
 	assert_null(strstr(t, "dhcp-hostsfile"));
 	free(t);
 	machines_free(m);
+	free(inline_golden);
+	free(lines);
 }
 
 /* What /api/v1/pxe/config shows of a running service: the file, then the reservations as
