@@ -17,23 +17,18 @@
 #include <time.h>
 
 #include "lib/digest.h"
+#include "lib/fileversion.h"
 
 #define HTTP_FILECACHE_SLOTS 256
 #define HTTP_FILECACHE_NAME_MAX (DIGEST_HEX_LEN + 1 + 255 + 1) /* HASH/NAME */
 #define HTTP_FILECACHE_IDLE_MS 10000 /* unused this long: dropped, its fd stops pinning the file */
 #define HTTP_FILECACHE_SWEEP_MS 1000 /* look for idle entries at most this often */
-/* A file changed within this many seconds is not kept: rewritten in place within one tick of
- * the file system's clock, it would keep its size, mtime and ctime. */
-#define HTTP_FILECACHE_FRESH_S 2
 
 struct http_filecache_entry {
 	struct MHD_Response *resp; /* NULL: a free slot; the table holds one reference */
 	int dirkey;
 	unsigned char policy;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime, ctime;
+	struct fileversion version;
 	uint64_t used_ms;
 	char name[HTTP_FILECACHE_NAME_MAX];
 };
@@ -95,14 +90,6 @@ static bool http_filecache_is(const struct http_filecache_entry *e, int dirkey, 
 	       strcmp(e->name, name) == 0;
 }
 
-static bool http_filecache_same(const struct http_filecache_entry *e, const struct stat *st)
-{
-	return S_ISREG(st->st_mode) && e->dev == st->st_dev && e->ino == st->st_ino &&
-	       e->size == st->st_size && e->mtime.tv_sec == st->st_mtim.tv_sec &&
-	       e->mtime.tv_nsec == st->st_mtim.tv_nsec && e->ctime.tv_sec == st->st_ctim.tv_sec &&
-	       e->ctime.tv_nsec == st->st_ctim.tv_nsec;
-}
-
 /* Under the lock: empty the slot; the caller destroys what is returned, outside the lock (the
  * last reference closes the file). */
 static struct MHD_Response *http_filecache_take(struct http_filecache_entry *e)
@@ -151,11 +138,11 @@ bool http_filecache_serve(struct http_filecache *fc, struct request *r, int dirk
 	pthread_mutex_lock(&fc->lock);
 	n = http_filecache_sweep(fc, now, drop);
 	if (http_filecache_is(e, dirkey, name, policy)) {
-		if (st && http_filecache_same(e, st)) {
+		if (st && S_ISREG(st->st_mode) && fileversion_same(&e->version, st)) {
 			e->used_ms = now;
 			fc->reused++;
 			r->status = MHD_HTTP_OK;
-			r->body_bytes = (unsigned long long)e->size;
+			r->body_bytes = (unsigned long long)e->version.size;
 			/* queued under the lock: the connection holds its reference before the
 			 * entry can be dropped */
 			*ret = MHD_queue_response(r->conn, MHD_HTTP_OK, e->resp);
@@ -175,13 +162,10 @@ void http_filecache_put(struct http_filecache *fc, int dirkey, const char *name,
 {
 	struct MHD_Response *drop[HTTP_FILECACHE_SLOTS + 1];
 	struct http_filecache_entry *e;
-	struct timespec real;
 	size_t n = 0;
 
-	clock_gettime(CLOCK_REALTIME_COARSE, &real);
-	if (!fc || strlen(name) >= HTTP_FILECACHE_NAME_MAX ||
-	    st->st_ctim.tv_sec + HTTP_FILECACHE_FRESH_S > real.tv_sec ||
-	    st->st_mtim.tv_sec + HTTP_FILECACHE_FRESH_S > real.tv_sec) {
+	/* a file changed this lately could change again unseen: not kept */
+	if (!fc || strlen(name) >= HTTP_FILECACHE_NAME_MAX || fileversion_fresh(st)) {
 		MHD_destroy_response(resp);
 		return;
 	}
@@ -192,11 +176,7 @@ void http_filecache_put(struct http_filecache *fc, int dirkey, const char *name,
 	e->resp = resp;
 	e->dirkey = dirkey;
 	e->policy = (unsigned char)policy;
-	e->dev = st->st_dev;
-	e->ino = st->st_ino;
-	e->size = st->st_size;
-	e->mtime = st->st_mtim;
-	e->ctime = st->st_ctim;
+	fileversion_set(&e->version, st);
 	e->used_ms = http_filecache_now_ms();
 	strcpy(e->name, name);
 	pthread_mutex_unlock(&fc->lock);
