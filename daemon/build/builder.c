@@ -38,6 +38,16 @@ void builder_set_step(struct build_progress *p, const char *step)
 	snprintf(p->step, sizeof(p->step), "%s", step);
 }
 
+void builder_drop_inputs(struct build *bd)
+{
+	variant_free(bd->def);
+	bd->def = NULL;
+	sources_free(bd->sources);
+	bd->sources = NULL;
+	runtime_put(bd->rt);
+	bd->rt = NULL;
+}
+
 void builder_answer(struct waiter *w)
 {
 	while (w) {
@@ -144,9 +154,7 @@ void builder_free(struct builder *b)
 	free(b->threads);
 	for (bd = b->all; bd; bd = next) {
 		next = bd->next;
-		variant_free(bd->def);
-		sources_free(bd->sources);
-		runtime_put(bd->rt);
+		builder_drop_inputs(bd);
 		free(bd);
 	}
 	store_free(b->store);

@@ -61,5 +61,7 @@ void *builder_worker_main(void *arg);
 void builder_set_step(struct build_progress *p, const char *step);
 /* Call every waiter of the list and free it; no lock is held. */
 void builder_answer(struct waiter *w);
+/* Let go of what a build was given to run (variant, sources, runtime); it runs no more. */
+void builder_drop_inputs(struct build *bd);
 
 #endif

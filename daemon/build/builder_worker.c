@@ -174,12 +174,7 @@ void *builder_worker_main(void *arg)
 			b->on_publish(b->on_publish_arg);
 
 		pthread_mutex_lock(&b->lock);
-		variant_free(bd->def);
-		bd->def = NULL;
-		sources_free(bd->sources);
-		bd->sources = NULL;
-		runtime_put(bd->rt);
-		bd->rt = NULL;
+		builder_drop_inputs(bd);
 	}
 	pthread_mutex_unlock(&b->lock);
 	return NULL;
