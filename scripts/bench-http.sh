@@ -55,12 +55,13 @@ server_pin=() client_pin=()
 pids+=($!)
 
 # the yardstick, in both modes, pinned like the servers
-ceiling_ports=()
+ceiling_ports=() ceiling_pids=()
 if [[ -n ${CEILING:-} ]]; then
 	for mode in copy sendfile; do
 		port=$(free_port)
 		"${server_pin[@]}" "$CEILING" "$port" "$mode" "$work"/files/file-*.bin &
 		pids+=($!)
+		ceiling_pids+=($!)
 		ceiling_ports+=("$port")
 	done
 fi
@@ -116,7 +117,7 @@ names=(nginx tinybootd) addrs=("127.0.0.1:$nginx_port" "$tb_addr") cpu_pids=("$n
 if [[ ${#ceiling_ports[@]} -eq 2 ]]; then
 	names+=(ceil-copy ceil-sendfile)
 	addrs+=("127.0.0.1:${ceiling_ports[0]}" "127.0.0.1:${ceiling_ports[1]}")
-	cpu_pids+=("${pids[1]}" "${pids[2]}")
+	cpu_pids+=("${ceiling_pids[@]}")
 	for a in "${addrs[@]:2}"; do
 		wait_until 10 curl -fs -o /dev/null "http://$a/payloads/file-${files%% *}.bin" ||
 			{ echo "bench-http: the yardstick did not start on $a" >&2; exit 1; }
