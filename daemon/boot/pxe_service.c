@@ -488,8 +488,7 @@ bool pxe_service_show(struct pxe_service *s, const char *shown)
 	bool changed;
 
 	pthread_mutex_lock(&s->lock);
-	changed = !s->shown || !shown || strcmp(s->shown, shown) != 0;
-	changed = changed && (s->shown || shown);
+	changed = s->shown && shown ? strcmp(s->shown, shown) != 0 : s->shown != shown;
 	free(s->shown);
 	s->shown = copy; /* no memory: the text is shown alone */
 	pthread_mutex_unlock(&s->lock);
