@@ -170,6 +170,20 @@ static int pxe_setup_reach(const char *target, const char *user, const char *wha
 	return 0;
 }
 
+/* What dnsmasq's own user must reach: the TFTP root, and in dhcp mode its reservations (read
+ * again on SIGHUP, when it runs as that user). Nothing to check when it stays root. */
+static int pxe_setup_user_access(const struct pxe_setup *s, const struct pxe_paths *paths,
+				 char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (s->user)
+		rc = pxe_setup_reach(paths->tftp, s->user, "serves TFTP", err, errlen);
+	if (!rc && s->user && s->mode == PXE_MODE_DHCP)
+		rc = pxe_setup_reach(paths->hosts, s->user, "reads its reservations", err, errlen);
+	return rc;
+}
+
 /* The settings, the interface's address and network, the server address, the HTTP port. */
 static int pxe_setup_resolve(const struct options *o, const char *listen, enum pxe_mode mode,
 			     struct pxe_setup *s, char *err, size_t errlen)
@@ -305,10 +319,8 @@ int pxe_setup_check(const struct options *o, const struct machines *m, const cha
 		return pxeopts_parse(o, &opts, err, errlen);
 	}
 	rc = pxe_setup_prepare(o, listen, &s, err, errlen);
-	if (!rc && s.user)
-		rc = pxe_setup_reach(paths->tftp, s.user, "serves TFTP", err, errlen);
-	if (!rc && s.user && s.mode == PXE_MODE_DHCP)
-		rc = pxe_setup_reach(paths->hosts, s.user, "reads its reservations", err, errlen);
+	if (!rc)
+		rc = pxe_setup_user_access(&s, paths, err, errlen);
 	if (!rc)
 		rc = pxe_files_check(o->pxe_boot_programs ? o->pxe_boot_programs : "/usr/lib/ipxe",
 				     missing, sizeof(missing), err, errlen);
@@ -372,8 +384,8 @@ static int pxe_setup_hosts(const struct pxe_setup *s, const struct machines *m,
 }
 
 /* The reservations (hosts may be NULL), then the configuration, each replaced atomically. */
-static int pxe_setup_write(const struct pxe_setup *s, const struct pxe_paths *paths,
-			   const char *text, const char *hosts, char *err, size_t errlen)
+static int pxe_setup_write(const struct pxe_paths *paths, const char *text, const char *hosts,
+			   char *err, size_t errlen)
 {
 	char dir[PXE_SETUP_PATH_MAX];
 	const char *path = paths->conf;
@@ -383,12 +395,7 @@ static int pxe_setup_write(const struct pxe_setup *s, const struct pxe_paths *pa
 	if (strrchr(dir, '/'))
 		*strrchr(dir, '/') = '\0';
 	rc = fsutil_mkdirs(dir, 0755);
-	/* dnsmasq reads the reservations again on SIGHUP, as its user by then (mode 0644) */
-	if (!rc && hosts && s->user) {
-		rc = pxe_setup_reach(paths->hosts, s->user, "reads its reservations", err, errlen);
-		if (rc)
-			return rc;
-	}
+	/* mode 0644: dnsmasq reads the reservations again on SIGHUP, as its own user by then */
 	if (!rc && hosts) {
 		path = paths->hosts;
 		rc = fsutil_write_atomic(paths->hosts, hosts, strlen(hosts));
@@ -424,8 +431,8 @@ int pxe_setup_apply(struct pxe_service *svc, const struct options *o, const stru
 		return 0;
 	}
 	rc = pxe_setup_prepare(o, listen, &s, err, errlen);
-	if (!rc && s.user)
-		rc = pxe_setup_reach(paths->tftp, s.user, "serves TFTP", err, errlen);
+	if (!rc)
+		rc = pxe_setup_user_access(&s, paths, err, errlen);
 	if (!rc)
 		rc = pxe_setup_render(&s, m, paths->tftp, paths->leases, paths->hosts, true, true, &text,
 				      err, errlen);
@@ -434,7 +441,7 @@ int pxe_setup_apply(struct pxe_service *svc, const struct options *o, const stru
 	if (!rc)
 		rc = pxe_setup_files(o, paths, s.uid, s.gid, false, err, errlen);
 	if (!rc)
-		rc = pxe_setup_write(&s, paths, text, hosts, err, errlen);
+		rc = pxe_setup_write(paths, text, hosts, err, errlen);
 	if (rc)
 		goto out;
 	snprintf(conf_arg, sizeof(conf_arg), "--conf-file=%s", paths->conf);
